@@ -1,0 +1,86 @@
+// Runtime validation of every API call's arguments: the main process and the web server parse
+// untrusted input from the renderer with these before anything touches the library.
+import { z } from 'zod';
+import type { ApiMethod } from './api.js';
+
+const photoId = z.number().int().positive();
+const photoIds = z.array(photoId).min(1).max(1_000_000);
+const tagName = z.string().trim().min(1).max(100);
+const absolutePath = z.string().min(1).max(4096);
+
+export const searchFiltersSchema = z.strictObject({
+  minRating: z.number().int().min(0).max(5).optional(),
+  tags: z.array(tagName).max(50).optional(),
+  folderId: z.number().int().positive().optional(),
+  dateFrom: z.number().finite().optional(),
+  dateTo: z.number().finite().optional(),
+  camera: z.string().max(200).optional(),
+});
+
+const paging = {
+  offset: z.number().int().min(0).max(10_000_000).optional(),
+  limit: z.number().int().min(1).max(1000).optional(),
+};
+
+export const searchRequestSchema = z.strictObject({
+  query: z.string().max(1000),
+  filters: searchFiltersSchema.optional(),
+  ...paging,
+});
+
+export const similarRequestSchema = z.strictObject({
+  photoId,
+  filters: searchFiltersSchema.optional(),
+  ...paging,
+});
+
+const none = z.tuple([]);
+
+/** Argument tuple schema for each API method. */
+export const apiArgSchemas = {
+  getStatus: none,
+  listFolders: none,
+  addFolder: z.tuple([absolutePath]),
+  removeFolder: z.tuple([z.number().int().positive()]),
+  pickFolder: none,
+  search: z.tuple([searchRequestSchema]),
+  findSimilar: z.tuple([similarRequestSchema]),
+  getPhoto: z.tuple([photoId]),
+  setRating: z.tuple([photoIds, z.number().int().min(0).max(5)]),
+  addTags: z.tuple([photoIds, z.array(tagName).min(1).max(50)]),
+  removeTags: z.tuple([photoIds, z.array(tagName).min(1).max(50)]),
+  listTags: z.tuple([z.string().max(100)]),
+  startIndexing: none,
+  pauseIndexing: none,
+  resumeIndexing: none,
+  cancelIndexing: none,
+  getIndexingProgress: none,
+  listFailed: z.tuple([z.number().int().min(1).max(10_000)]),
+  getModelStatus: none,
+  downloadModel: z.tuple([z.string().regex(/^[\w.-]+\/[\w.-]+$/).nullable()]),
+  useModelFolder: z.tuple([absolutePath]),
+  findDuplicates: none,
+  trashPhotos: z.tuple([photoIds]),
+} satisfies Record<ApiMethod, z.ZodType>;
+
+export class ApiInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ApiInputError';
+  }
+}
+
+export function isApiMethod(name: unknown): name is ApiMethod {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(apiArgSchemas, name);
+}
+
+/** Validates a method name and its arguments; throws ApiInputError naming the problem. */
+export function parseApiCall(method: unknown, args: unknown): { method: ApiMethod; args: unknown[] } {
+  if (!isApiMethod(method)) throw new ApiInputError(`unknown API method: ${String(method).slice(0, 60)}`);
+  const result = apiArgSchemas[method].safeParse(args ?? []);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ApiInputError(`invalid arguments for ${method}: ${issue?.path.join('.') || 'args'}: ${issue?.message}`);
+  }
+  return { method, args: result.data as unknown[] };
+}

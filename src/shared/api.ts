@@ -1,0 +1,60 @@
+// The one API contract between the UI and the library (as VS Code's service interfaces and GitHub
+// Desktop's shared IPC type file). Electron's preload and web mode's HTTP client both implement
+// PhotoSearchClient; the main process and the web server both dispatch to one PhotoSearchApi.
+import type {
+  DuplicateGroup, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
+  PhotoId, SearchRequest, SearchResponse, SimilarRequest, TagCount, TrashResult, ApiEvent,
+} from './types.js';
+
+export interface PhotoSearchApi {
+  getStatus(): Promise<LibraryStatus>;
+  listFolders(): Promise<LibraryFolder[]>;
+  addFolder(path: string): Promise<LibraryFolder>;
+  removeFolder(folderId: number): Promise<void>;
+  /** Opens a native folder picker where there is one (Electron); resolves null elsewhere. */
+  pickFolder(): Promise<string | null>;
+
+  search(request: SearchRequest): Promise<SearchResponse>;
+  findSimilar(request: SimilarRequest): Promise<SearchResponse>;
+  getPhoto(photoId: PhotoId): Promise<PhotoDetail>;
+
+  setRating(photoIds: PhotoId[], rating: number): Promise<void>;
+  addTags(photoIds: PhotoId[], tags: string[]): Promise<void>;
+  removeTags(photoIds: PhotoId[], tags: string[]): Promise<void>;
+  listTags(prefix: string): Promise<TagCount[]>;
+
+  startIndexing(): Promise<void>;
+  pauseIndexing(): Promise<void>;
+  resumeIndexing(): Promise<void>;
+  cancelIndexing(): Promise<void>;
+  getIndexingProgress(): Promise<IndexingProgress>;
+  listFailed(limit: number): Promise<FailedPhoto[]>;
+
+  getModelStatus(): Promise<ModelStatus>;
+  downloadModel(modelId: string | null): Promise<void>;
+  useModelFolder(path: string): Promise<ModelStatus>;
+
+  findDuplicates(): Promise<DuplicateGroup[]>;
+  /** Moves files to the system trash (never deletes) and marks them missing. */
+  trashPhotos(photoIds: PhotoId[]): Promise<TrashResult>;
+}
+
+export type ApiMethod = keyof PhotoSearchApi;
+export type ApiArgs<M extends ApiMethod> = Parameters<PhotoSearchApi[M]>;
+export type ApiResult<M extends ApiMethod> = Awaited<ReturnType<PhotoSearchApi[M]>>;
+
+export type MediaKind = 'thumb' | 'full';
+
+/** What the renderer holds: the API plus pushed events and URLs for photo bytes. */
+export interface PhotoSearchClient extends PhotoSearchApi {
+  onEvent(listener: (event: ApiEvent) => void): () => void;
+  mediaUrl(kind: MediaKind, photoId: PhotoId): string;
+}
+
+/** Electron IPC channels (one invoke channel carrying the method name, one event channel). */
+export const IPC_INVOKE = 'photo-search:invoke';
+export const IPC_EVENT = 'photo-search:event';
+/** Custom protocol serving catalogued photos in Electron: photo-media://thumb/123 */
+export const MEDIA_PROTOCOL = 'photo-media';
+/** Name under which the preload exposes the client on window. */
+export const BRIDGE_NAME = 'photoSearch';

@@ -1,0 +1,139 @@
+// Domain types shared by every layer. Plain data only: everything here crosses IPC / HTTP as JSON.
+
+export type PhotoId = number;
+
+/** Lifecycle of a catalogued photo. */
+export type PhotoStatus = 'pending' | 'ok' | 'error' | 'unsupported' | 'missing';
+
+export interface PhotoSummary {
+  id: PhotoId;
+  path: string;
+  width: number | null;
+  height: number | null;
+  takenAt: number | null; // ms since epoch, from EXIF when known
+  rating: number; // 0..5
+  tags: string[];
+  status: PhotoStatus;
+  /** Similarity to the query (cosine, higher is better), present for text and similar searches. */
+  score?: number;
+}
+
+export interface PhotoDetail extends PhotoSummary {
+  folderId: number | null;
+  size: number;
+  mtimeMs: number;
+  format: string | null;
+  contentHash: string | null;
+  cameraMake: string | null;
+  cameraModel: string | null;
+  lens: string | null;
+  gpsLat: number | null;
+  gpsLon: number | null;
+  orientation: number | null;
+  lastError: string | null;
+}
+
+export interface SearchFilters {
+  minRating?: number;
+  tags?: string[]; // all must be present
+  folderId?: number;
+  dateFrom?: number; // ms since epoch, inclusive
+  dateTo?: number; // ms since epoch, inclusive
+  camera?: string; // substring of "make model"
+}
+
+export interface SearchRequest {
+  /** Natural-language query; empty browses the library newest first. */
+  query: string;
+  filters?: SearchFilters;
+  offset?: number;
+  limit?: number;
+}
+
+export interface SimilarRequest {
+  photoId: PhotoId;
+  filters?: SearchFilters;
+  offset?: number;
+  limit?: number;
+}
+
+export interface SearchResponse {
+  mode: 'text' | 'browse' | 'similar';
+  items: PhotoSummary[];
+  /** Number of matching photos available for paging (bounded for vector searches). */
+  total: number;
+  tookMs: number;
+}
+
+export interface LibraryFolder {
+  id: number;
+  path: string;
+  photoCount: number;
+}
+
+export type IndexingState = 'idle' | 'scanning' | 'embedding' | 'paused' | 'done' | 'cancelled' | 'error';
+
+export interface IndexingProgress {
+  state: IndexingState;
+  done: number; // photos handled in this run (embedded or failed)
+  total: number; // photos this run set out to handle
+  failed: number;
+  photosPerSecond: number;
+  etaSeconds: number | null;
+  message?: string;
+}
+
+export interface FailedPhoto {
+  id: PhotoId;
+  path: string;
+  status: PhotoStatus;
+  error: string;
+}
+
+export interface DownloadProgress {
+  file: string;
+  receivedBytes: number;
+  totalBytes: number;
+}
+
+export interface ModelStatus {
+  state: 'missing' | 'downloading' | 'ready' | 'error';
+  modelId: string | null;
+  dir: string | null;
+  progress?: DownloadProgress;
+  error?: string;
+}
+
+export interface LibraryStatus {
+  photos: number;
+  embedded: number;
+  pending: number;
+  failed: number;
+  missing: number;
+  modelId: string | null;
+  folders: LibraryFolder[];
+}
+
+export interface TagCount {
+  name: string;
+  count: number;
+}
+
+export interface DuplicateGroup {
+  kind: 'exact' | 'near';
+  photos: PhotoDetail[];
+  /** The copy suggested to keep: the largest, then the oldest. */
+  keepId: PhotoId;
+  /** Lowest pairwise cosine similarity inside the group (1 for exact copies). */
+  similarity: number;
+}
+
+export interface TrashResult {
+  trashed: PhotoId[];
+  failed: { id: PhotoId; error: string }[];
+}
+
+export type ApiEvent =
+  | { type: 'indexing'; progress: IndexingProgress }
+  | { type: 'model'; status: ModelStatus }
+  | { type: 'library-changed' };
