@@ -249,6 +249,30 @@ export class Catalogue {
     ).all(size) as { id: PhotoId; path: string; contentHash: string | null }[];
   }
 
+  /** Missing photos whose size is one of the given sizes, grouped by size (one query for a whole scan). */
+  missingWithSizes(sizes: number[]): Map<number, { id: PhotoId; path: string; contentHash: string | null }[]> {
+    const out = new Map<number, { id: PhotoId; path: string; contentHash: string | null }[]>();
+    if (sizes.length === 0) return out;
+    const rows = this.db.prepare(
+      `SELECT id, path, size, content_hash AS contentHash FROM photos
+       WHERE status = 'missing' AND size IN (SELECT value FROM json_each(?)) ORDER BY id`,
+    ).all(JSON.stringify([...new Set(sizes)])) as { id: PhotoId; path: string; size: number; contentHash: string | null }[];
+    for (const { size, ...candidate } of rows) {
+      const list = out.get(size);
+      if (list) list.push(candidate);
+      else out.set(size, [candidate]);
+    }
+    return out;
+  }
+
+  /** Which of the given photos have a vector for any model (a restored photo with one needs no re-embedding). */
+  photosWithVectors(photoIds: PhotoId[]): Set<PhotoId> {
+    if (photoIds.length === 0) return new Set();
+    return new Set(this.db.prepare(
+      'SELECT DISTINCT photo_id FROM embeddings WHERE photo_id IN (SELECT value FROM json_each(?))',
+    ).pluck().all(JSON.stringify(photoIds)) as number[]);
+  }
+
   setContentHash(photoId: PhotoId, hash: string): void {
     this.db.prepare('UPDATE photos SET content_hash = ? WHERE id = ?').run(hash, photoId);
   }
@@ -428,6 +452,12 @@ export class Catalogue {
     const tags = this.tagsFor(photoIds);
     const byId = new Map(rows.map((r) => [r.id, toDetail(r, tags.get(r.id) ?? [])]));
     return photoIds.map((id) => byId.get(id)).filter((p): p is PhotoDetail => p !== undefined);
+  }
+
+  /** Ids and paths of visible photos, keyset-paged by id (duplicates' perceptual pass walks them all). */
+  visiblePhotoPaths(afterId: PhotoId, limit: number): { id: PhotoId; path: string }[] {
+    return this.db.prepare(`SELECT id, path FROM photos WHERE id > ? AND ${VISIBLE} ORDER BY id LIMIT ?`)
+      .all(afterId, limit) as { id: PhotoId; path: string }[];
   }
 
   /** Summaries for ids in the given order (ids that no longer exist are dropped). */

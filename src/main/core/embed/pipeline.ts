@@ -1,0 +1,275 @@
+// The embedding pipeline: photos the catalogue lists as not yet embedded with the model are read once
+// each (one fs.readFile), and from that buffer come the content hash, the EXIF metadata, the model
+// input tensor and the thumbnail. Batches are embedded by the CLIP image tower and each batch's results
+// are stored in one transaction, so a kill loses at most the batch in flight and a new run resumes
+// where the last stopped (the catalogue pages by id over photos without a vector for this model).
+//
+// Throughput: decoding runs on libuv threads (sharp, file reads, hashing) and inference on ONNX
+// Runtime's threads, both asynchronous; while batch k is inferred, batch k+1 is already decoding, so
+// a run costs about max(decode, infer) per batch rather than their sum, less contention for the cores.
+//
+// Failures are per photo: unreadable, truncated, corrupt or non-image files are stored with status
+// 'error', formats the decoder lacks (HEIC) with 'unsupported', each with its message; the run goes on.
+// Failed photos are not retried until the scanner sees the file change.
+//
+// The model: runIndexing registers it in the catalogue (idempotent) so its vectors can be stored, but
+// does not make it the library's current model; choosing the model the app searches with is the
+// caller's decision (library.useModel).
+import { webcrypto } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import type { EmbedOutcome, ModelRecord, PhotoMetadata, PhotoToEmbed } from '../catalogue/catalogue.js';
+import type { Library } from '../library.js';
+import { readMetadata } from '../metadata.js';
+import type { ModelFolder } from '../model/model-folder.js';
+import { ClipModel } from '../model/clip-model.js';
+import { decodeForEmbedding, UnsupportedFormatError } from '../model/preprocess.js';
+import { thumbnailPath } from '../paths.js';
+import { THUMBNAIL_SIZE } from '../service/media.js';
+import type { IndexingProgress, PhotoId } from '../../../shared/types.js';
+import { IndexingControl } from './control.js';
+
+/** What the pipeline needs from a model: batched image embeddings. */
+export interface ImageEmbedder {
+  embedImages(tensors: Float32Array[]): Promise<Float32Array[]>;
+}
+
+export interface RunIndexingOptions {
+  library: Library;
+  modelFolder: ModelFolder;
+  /** An already loaded model (benchmarks and tests reuse one); by default the folder's image tower is loaded. */
+  embedder?: ImageEmbedder;
+  /** Photos per inference batch and per transaction. Default 16. */
+  batchSize?: number;
+  /** ONNX Runtime intra-op threads when the pipeline loads the model. Default: the number of cores. */
+  threads?: number;
+  /** Photos decoded at once. Default 4 (sharp itself spreads each decode over the cores). */
+  decodeConcurrency?: number;
+  /** Longest side of the thumbnails written to the library's cache. */
+  thumbSize?: number;
+  signal?: AbortSignal;
+  onProgress?: (progress: IndexingProgress) => void;
+  control?: IndexingControl;
+}
+
+export interface IndexingSummary {
+  state: 'done' | 'cancelled';
+  modelId: string;
+  /** Photos that needed embedding when the run started. */
+  total: number;
+  /** Photos handled by this run: embedded + failed. */
+  done: number;
+  embedded: number;
+  /** Stored with status 'error' or 'unsupported'. */
+  failed: number;
+  unsupported: number;
+  durationMs: number;
+  photosPerSecond: number;
+}
+
+const DEFAULT_BATCH = 16;
+const DEFAULT_DECODE_CONCURRENCY = 4;
+const RATE_WINDOW_MS = 20_000;
+
+interface Decoded {
+  photo: PhotoToEmbed;
+  /** Set when the photo decoded: the model input. */
+  tensor?: Float32Array;
+  metadata: PhotoMetadata;
+  failure?: { status: 'error' | 'unsupported'; error: string };
+}
+
+export async function runIndexing(options: RunIndexingOptions): Promise<IndexingSummary> {
+  const { library, modelFolder } = options;
+  const catalogue = library.catalogue;
+  const control = options.control ?? new IndexingControl();
+  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
+  const decodeConcurrency = Math.max(1, options.decodeConcurrency ?? DEFAULT_DECODE_CONCURRENCY);
+  const thumbSize = options.thumbSize ?? THUMBNAIL_SIZE;
+  const onAbort = (): void => control.cancel();
+  options.signal?.addEventListener('abort', onAbort);
+  if (options.signal?.aborted) control.cancel();
+
+  const model: ModelRecord = { id: modelFolder.modelId, dim: modelFolder.dim, preprocessVersion: modelFolder.preprocessVersion };
+  catalogue.registerModel(model);
+  const started = performance.now();
+  let total = catalogue.countToEmbed(model.id);
+  let embedded = 0;
+  let failed = 0;
+  let unsupported = 0;
+  const rate = new RateWindow(RATE_WINDOW_MS);
+  const emit = (state: IndexingProgress['state'], message?: string): void => {
+    const done = embedded + failed;
+    total = Math.max(total, done);
+    const perSecond = rate.perSecond(done);
+    options.onProgress?.({
+      state, done, total, failed,
+      photosPerSecond: Math.round(perSecond * 10) / 10,
+      etaSeconds: perSecond > 0 ? Math.round((total - done) / perSecond) : null,
+      ...(message ? { message } : {}),
+    });
+  };
+
+  const thumbnails = new ThumbnailWriter(library, thumbSize);
+  let afterId: PhotoId = 0;
+  const startNextBatch = (): Promise<Decoded[]> | null => {
+    if (control.cancelled) return null;
+    const photos = catalogue.photosToEmbed(model.id, afterId, batchSize);
+    if (photos.length === 0) return null;
+    afterId = photos[photos.length - 1].id;
+    return decodeBatch(photos, modelFolder, thumbnails, decodeConcurrency);
+  };
+
+  emit('embedding');
+  let pending: Promise<Decoded[]> | null = null;
+  let ownModel: ClipModel | null = null;
+  try {
+    if (!options.embedder) {
+      ownModel = await ClipModel.load(modelFolder, { threads: options.threads ?? os.availableParallelism(), maxBatch: batchSize });
+    }
+    const embedder: ImageEmbedder = options.embedder ?? ownModel!;
+    rate.reset(0);
+    pending = startNextBatch();
+    while (pending) {
+      const batch = await pending;
+      pending = null;
+      if (control.cancelled) break;
+      pending = startNextBatch(); // decodes while this batch is inferred
+      const ok = batch.filter((d) => d.tensor);
+      const vectors = ok.length > 0 ? await embedder.embedImages(ok.map((d) => d.tensor!)) : [];
+      if (vectors.length !== ok.length) throw new Error(`the model returned ${vectors.length} vectors for ${ok.length} images`);
+      const outcomes: EmbedOutcome[] = batch.map((d): EmbedOutcome => {
+        if (d.failure) return { photoId: d.photo.id, ok: false, ...d.failure, metadata: d.metadata };
+        return { photoId: d.photo.id, ok: true, vector: vectors[ok.indexOf(d)], metadata: d.metadata };
+      });
+      catalogue.saveEmbedBatch(model, outcomes);
+      for (const d of batch) {
+        if (!d.failure) embedded++;
+        else {
+          failed++;
+          if (d.failure.status === 'unsupported') unsupported++;
+        }
+      }
+      emit('embedding');
+      if (control.paused) {
+        emit('paused');
+        await control.untilRunnable();
+        rate.reset(embedded + failed); // the pause is not slowness
+        if (!control.cancelled) emit('embedding');
+      }
+      if (control.cancelled) break;
+    }
+  } catch (error) {
+    emit('error', (error as Error).message);
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    // A batch still decoding when the run stops is dropped, but let it finish writing its thumbnails.
+    await pending?.catch(() => undefined);
+    await ownModel?.release();
+  }
+
+  const state = control.cancelled ? 'cancelled' : 'done';
+  emit(state);
+  const durationMs = performance.now() - started;
+  return {
+    state, modelId: model.id, total, done: embedded + failed, embedded, failed, unsupported, durationMs,
+    photosPerSecond: ((embedded + failed) * 1000) / Math.max(1, durationMs),
+  };
+}
+
+/** Reads, hashes, reads EXIF from and decodes a batch, a few photos at a time. Never rejects. */
+async function decodeBatch(photos: PhotoToEmbed[], folder: ModelFolder, thumbnails: ThumbnailWriter, concurrency: number): Promise<Decoded[]> {
+  const out: Decoded[] = new Array(photos.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < photos.length) {
+      const i = next++;
+      out[i] = await decodeOne(photos[i], folder, thumbnails);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, photos.length) }, worker));
+  return out;
+}
+
+async function decodeOne(photo: PhotoToEmbed, folder: ModelFolder, thumbnails: ThumbnailWriter): Promise<Decoded> {
+  const metadata: PhotoMetadata = {
+    width: null, height: null, format: null, contentHash: null, takenAt: null, cameraMake: null,
+    cameraModel: null, lens: null, gpsLat: null, gpsLon: null, orientation: null,
+  };
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(photo.path);
+  } catch (error) {
+    return { photo, metadata, failure: { status: 'error', error: `cannot read the file: ${(error as Error).message}` } };
+  }
+  try {
+    const [hash, exif, decoded] = await Promise.all([
+      sha256Hex(bytes),
+      readMetadata(bytes),
+      decodeForEmbedding(bytes, folder.preprocessCfg, { thumbSize: thumbnails.size }).then(
+        (d) => d,
+        (error: unknown) => error as Error,
+      ),
+    ]);
+    metadata.contentHash = hash;
+    if (decoded instanceof Error) {
+      if (decoded instanceof UnsupportedFormatError) {
+        metadata.format = decoded.format;
+        return { photo, metadata, failure: { status: 'unsupported', error: decoded.message } };
+      }
+      return { photo, metadata, failure: { status: 'error', error: decoded.message || String(decoded) } };
+    }
+    Object.assign(metadata, exif, { width: decoded.width, height: decoded.height, format: decoded.format });
+    await thumbnails.write(photo.id, decoded.thumbnail).catch(() => undefined); // the UI makes missing ones on demand
+    return { photo, tensor: decoded.tensor, metadata };
+  } catch (error) {
+    return { photo, metadata, failure: { status: 'error', error: (error as Error).message || String(error) } };
+  }
+}
+
+/** sha256 of the bytes, hex; computed on libuv's thread pool so the event loop stays free. Same value as hashFile(). */
+async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  return Buffer.from(await webcrypto.subtle.digest('SHA-256', bytes)).toString('hex');
+}
+
+/** Writes thumbnails into the library's cache atomically (the UI may be reading them). */
+class ThumbnailWriter {
+  private readonly madeDirs = new Set<string>();
+  constructor(
+    private readonly library: Library,
+    readonly size: number,
+  ) {}
+
+  async write(photoId: PhotoId, bytes: Buffer): Promise<void> {
+    const file = thumbnailPath(this.library.paths, photoId);
+    const dir = path.dirname(file);
+    if (!this.madeDirs.has(dir)) {
+      await mkdir(dir, { recursive: true });
+      this.madeDirs.add(dir);
+    }
+    const partial = `${file}.${process.pid}.tmp`;
+    await writeFile(partial, bytes);
+    await rename(partial, file);
+  }
+}
+
+/** Photos per second over a recent window, so the estimate follows the current pace. */
+class RateWindow {
+  private samples: { t: number; done: number }[] = [];
+  constructor(private readonly windowMs: number) {}
+
+  reset(done: number): void {
+    this.samples = [{ t: performance.now(), done }];
+  }
+
+  perSecond(done: number): number {
+    const now = performance.now();
+    this.samples.push({ t: now, done });
+    while (this.samples.length > 2 && now - this.samples[1].t >= this.windowMs) this.samples.shift();
+    const first = this.samples[0];
+    const seconds = (now - first.t) / 1000;
+    return seconds > 0.05 ? (done - first.done) / seconds : 0;
+  }
+}

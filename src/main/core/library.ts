@@ -1,0 +1,43 @@
+// A library on disk: its catalogue, its folders' paths and which model it currently searches with.
+import { mkdirSync } from 'node:fs';
+import { Catalogue, type ModelRecord } from './catalogue/catalogue.js';
+import { libraryPaths, type LibraryPaths } from './paths.js';
+
+const MODEL_ID = 'model_id';
+const MODEL_DIR = 'model_dir';
+
+export class Library {
+  readonly paths: LibraryPaths;
+  readonly catalogue: Catalogue;
+
+  private constructor(paths: LibraryPaths) {
+    this.paths = paths;
+    mkdirSync(paths.dir, { recursive: true });
+    this.catalogue = new Catalogue(paths.catalogue);
+  }
+
+  static open(dir: string): Library {
+    return new Library(libraryPaths(dir));
+  }
+
+  /** The model the library searches and indexes with, if one was chosen. */
+  get currentModel(): (ModelRecord & { dir: string | null }) | null {
+    const id = this.catalogue.getSetting(MODEL_ID);
+    if (!id) return null;
+    const record = this.catalogue.getModel(id);
+    return record ? { ...record, dir: this.catalogue.getSetting(MODEL_DIR) } : null;
+  }
+
+  /** Makes a model current (registering it); dir is where its ONNX files are, when known. */
+  useModel(model: ModelRecord, dir: string | null): void {
+    this.catalogue.transaction(() => {
+      this.catalogue.registerModel(model);
+      this.catalogue.setSetting(MODEL_ID, model.id);
+      this.catalogue.setSetting(MODEL_DIR, dir);
+    });
+  }
+
+  close(): void {
+    this.catalogue.close();
+  }
+}

@@ -1,0 +1,111 @@
+// EXIF metadata of a photo, read with exifr from bytes already in memory (the embedding pipeline reads
+// each file once). Broken or absent EXIF never throws: every field is then null.
+//
+// Dates: EXIF DateTimeOriginal is the camera's wall-clock time with no time zone (OffsetTimeOriginal is
+// rare and often wrong). takenAt stores that wall-clock time as if it were UTC ("floating" local time):
+// Date.UTC(year, month, day, hour, minute, second). A photo taken at 16:28 on holiday therefore reads
+// 16:28 wherever the library is opened, and sorting and date filters compare what the user remembers.
+// Display it with timeZone 'UTC' (new Date(takenAt).toLocaleString(undefined, { timeZone: 'UTC' })).
+// It is not an instant: compared with file times (real UTC instants) it can be off by the photo's UTC
+// offset, which only matters for photos without EXIF, whose browse order falls back to mtime.
+import exifr from 'exifr';
+
+export interface ExifMetadata {
+  /** Wall-clock time the photo was taken, encoded as if UTC (see above); null when unknown. */
+  takenAt: number | null;
+  cameraMake: string | null;
+  cameraModel: string | null;
+  lens: string | null;
+  gpsLat: number | null;
+  gpsLon: number | null;
+  /** EXIF orientation 1–8. */
+  orientation: number | null;
+}
+
+export const EMPTY_METADATA: Readonly<ExifMetadata> = Object.freeze({
+  takenAt: null, cameraMake: null, cameraModel: null, lens: null, gpsLat: null, gpsLon: null, orientation: null,
+});
+
+const PICK = [
+  'DateTimeOriginal', 'SubSecTimeOriginal', 'CreateDate', 'SubSecTimeDigitized',
+  'Make', 'Model', 'LensModel', 'Orientation',
+  'GPSLatitude', 'GPSLatitudeRef', 'GPSLongitude', 'GPSLongitudeRef',
+];
+
+const OPTIONS = {
+  tiff: true, exif: true, gps: true, ifd1: false, interop: false, makerNote: false, userComment: false,
+  xmp: false, icc: false, iptc: false, jfif: false, ihdr: false,
+  translateKeys: true, translateValues: false, reviveValues: false, sanitize: true, mergeOutput: true,
+  silentErrors: true, pick: PICK,
+};
+
+/** Reads date, camera, lens, GPS and orientation. Never throws; unknown fields are null. */
+export async function readMetadata(bytes: Uint8Array): Promise<ExifMetadata> {
+  let raw: Record<string, unknown> | undefined;
+  try {
+    raw = (await exifr.parse(bytes as Buffer, OPTIONS)) as Record<string, unknown> | undefined;
+  } catch {
+    return { ...EMPTY_METADATA }; // not a format exifr knows, or EXIF too broken to walk
+  }
+  if (!raw || typeof raw !== 'object') return { ...EMPTY_METADATA };
+  try {
+    const gps = gpsOf(raw);
+    return {
+      takenAt: parseExifDate(raw.DateTimeOriginal, raw.SubSecTimeOriginal) ?? parseExifDate(raw.CreateDate, raw.SubSecTimeDigitized),
+      cameraMake: cleanText(raw.Make),
+      cameraModel: cleanText(raw.Model),
+      lens: cleanText(raw.LensModel),
+      gpsLat: gps?.lat ?? null,
+      gpsLon: gps?.lon ?? null,
+      orientation: typeof raw.Orientation === 'number' && Number.isInteger(raw.Orientation) && raw.Orientation >= 1 && raw.Orientation <= 8
+        ? raw.Orientation : null,
+    };
+  } catch {
+    return { ...EMPTY_METADATA };
+  }
+}
+
+const EXIF_DATE = /^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?/;
+
+/** "YYYY:MM:DD HH:MM:SS" (plus optional sub-seconds) as wall-clock time encoded as UTC ms; null if invalid. */
+export function parseExifDate(value: unknown, subSeconds?: unknown): number | null {
+  if (typeof value !== 'string') return null;
+  const m = EXIF_DATE.exec(value);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v)));
+  if (year < 1826 || year > 2200 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return null; // "0000:00:00 00:00:00" and other placeholders cameras write when their clock is unset
+  }
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  const d = new Date(ms);
+  if (d.getUTCMonth() !== month - 1 || d.getUTCDate() !== day) return null; // 31 February and the like
+  const sub = typeof subSeconds === 'string' || typeof subSeconds === 'number' ? String(subSeconds).trim() : '';
+  return /^\d{1,9}$/.test(sub) ? ms + Math.floor(Number(`0.${sub}`) * 1000) : ms;
+}
+
+function cleanText(value: unknown): string | null {
+  if (typeof value !== 'string') return null;
+  // Some cameras pad with NULs or write garbage after one ("ION230\0F").
+  const text = value.split('\0')[0].replace(/\s+/g, ' ').trim();
+  return text.length > 0 && text.length <= 200 ? text : null;
+}
+
+function gpsOf(raw: Record<string, unknown>): { lat: number; lon: number } | null {
+  const lat = toDegrees(raw.GPSLatitude, raw.GPSLatitudeRef, 'S');
+  const lon = toDegrees(raw.GPSLongitude, raw.GPSLongitudeRef, 'W');
+  if (lat === null || lon === null) return null;
+  if (Math.abs(lat) > 90 || Math.abs(lon) > 180) return null;
+  if (lat === 0 && lon === 0) return null; // what cameras write without a fix
+  return { lat, lon };
+}
+
+function toDegrees(value: unknown, ref: unknown, negativeRef: string): number | null {
+  let degrees: number;
+  if (typeof value === 'number') degrees = value;
+  else if (Array.isArray(value) && value.length >= 1 && value.length <= 3 && value.every((v) => typeof v === 'number')) {
+    const [d, m = 0, s = 0] = value as number[];
+    degrees = d + m / 60 + s / 3600;
+  } else return null;
+  if (!Number.isFinite(degrees)) return null;
+  return typeof ref === 'string' && ref.trim().toUpperCase().startsWith(negativeRef) ? -degrees : degrees;
+}

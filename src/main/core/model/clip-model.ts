@@ -1,0 +1,235 @@
+// The two CLIP towers as onnxruntime-node sessions. Each tower is created on first use: search
+// needs only the text tower, indexing only the image tower. Input and output names, the batch
+// dimension and the id type are read from the model, not assumed.
+
+import { availableParallelism } from 'node:os';
+import ort from 'onnxruntime-node';
+import type { InferenceSession, Tensor } from 'onnxruntime-node';
+import { loadModelFolder, type ModelFolder } from './model-folder.js';
+import { ClipTokenizer } from './tokenizer.js';
+
+export interface ClipModelOptions {
+  /** Intra-op threads per session. Default: all cores. */
+  threads?: number;
+  /** Most images per run when the batch dimension is dynamic. Default 16. */
+  maxBatch?: number;
+}
+
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError';
+}
+
+interface Tower {
+  session: InferenceSession;
+  inputName: string;
+  inputType: string;
+  /** Per-sample input shape (without the batch dimension), numbers where the model fixes them. */
+  sampleShape: (number | string)[];
+  /** The model's fixed batch size, or null when the batch dimension is dynamic. */
+  fixedBatch: number | null;
+  outputName: string;
+}
+
+export interface TowerInfo {
+  inputName: string;
+  outputName: string;
+  fixedBatch: number | null;
+}
+
+export class ClipModel {
+  private visual: Promise<Tower> | null = null;
+  private textual: Promise<Tower> | null = null;
+  private tokenizerPromise: Promise<ClipTokenizer> | null = null;
+  private readonly threads: number;
+  private readonly maxBatch: number;
+
+  private constructor(
+    readonly folder: ModelFolder,
+    options: ClipModelOptions,
+  ) {
+    this.threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
+    this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 16));
+  }
+
+  /** Cheap: validates the folder; the ONNX sessions are created on first use. */
+  static async load(folder: ModelFolder | string, options: ClipModelOptions = {}): Promise<ClipModel> {
+    const loaded = typeof folder === 'string' ? await loadModelFolder(folder) : folder;
+    return new ClipModel(loaded, options);
+  }
+
+  get dim(): number {
+    return this.folder.dim;
+  }
+
+  async visualInfo(): Promise<TowerInfo> {
+    return towerInfo(await this.visualTower());
+  }
+
+  async textualInfo(): Promise<TowerInfo> {
+    return towerInfo(await this.textualTower());
+  }
+
+  tokenizer(): Promise<ClipTokenizer> {
+    this.tokenizerPromise ??= ClipTokenizer.load({
+      tokenizerPath: this.folder.tokenizerPath,
+      tokenizerConfigPath: this.folder.tokenizerConfigPath,
+      specialTokensMapPath: this.folder.specialTokensMapPath,
+      contextLength: this.folder.contextLength,
+    }).catch((err: unknown) => {
+      this.tokenizerPromise = null;
+      throw err;
+    });
+    return this.tokenizerPromise;
+  }
+
+  /** Embeds preprocessed images (each float32 [3, H, W]); returns L2-normalised vectors. */
+  async embedImages(images: readonly Float32Array[]): Promise<Float32Array[]> {
+    if (images.length === 0) return [];
+    const { width, height } = this.folder.preprocessCfg;
+    const sampleSize = 3 * height * width;
+    images.forEach((img, i) => {
+      if (img.length !== sampleSize) {
+        throw new RangeError(`image ${i} has ${img.length} values; the model takes 3x${height}x${width} = ${sampleSize}`);
+      }
+    });
+    const tower = await this.visualTower();
+    return this.runBatched(tower, images.length, [3, height, width], (start, count, rows) => {
+      const batch = new Float32Array(rows * sampleSize);
+      for (let i = 0; i < count; i++) batch.set(images[start + i], i * sampleSize);
+      return batch;
+    });
+  }
+
+  /** Embeds text queries; returns L2-normalised vectors. */
+  async embedTexts(texts: readonly string[]): Promise<Float32Array[]> {
+    if (texts.length === 0) return [];
+    const [tower, tokenizer] = await Promise.all([this.textualTower(), this.tokenizer()]);
+    const context = tokenizer.contextLength;
+    const ids = tokenizer.encodeBatch(texts);
+    return this.runBatched(tower, texts.length, [context], (start, count, rows) => {
+      const batch = tower.inputType === 'int64' ? new BigInt64Array(rows * context) : new Int32Array(rows * context);
+      // padding rows (fixed batch) hold id 0: harmless, their outputs are dropped
+      const chunk = ids.subarray(start * context, (start + count) * context);
+      if (batch instanceof BigInt64Array) chunk.forEach((id, i) => (batch[i] = BigInt(id)));
+      else batch.set(chunk);
+      return batch;
+    });
+  }
+
+  /** Releases both sessions; the model can still be used afterwards (sessions are re-created). */
+  async release(): Promise<void> {
+    const towers = [this.visual, this.textual];
+    this.visual = this.textual = null;
+    for (const tower of towers) {
+      if (!tower) continue;
+      try {
+        await (await tower).session.release();
+      } catch {
+        // a tower that failed to load has nothing to release
+      }
+    }
+  }
+
+  private async runBatched(
+    tower: Tower,
+    total: number,
+    sampleShape: number[],
+    makeBatch: (start: number, count: number, rows: number) => Float32Array | Int32Array | BigInt64Array,
+  ): Promise<Float32Array[]> {
+    const batchSize = tower.fixedBatch ?? Math.min(this.maxBatch, total);
+    const results: Float32Array[] = [];
+    for (let start = 0; start < total; start += batchSize) {
+      const count = Math.min(batchSize, total - start);
+      // a fixed batch is always filled up to its size (the padding rows are dropped)
+      const rows = tower.fixedBatch ?? count;
+      const data = makeBatch(start, count, rows);
+      const type = tower.inputType as 'float32' | 'int32' | 'int64';
+      const input = new ort.Tensor(type, data, [rows, ...sampleShape]);
+      let output: Tensor;
+      try {
+        const out = await tower.session.run({ [tower.inputName]: input });
+        output = out[tower.outputName] as Tensor;
+      } catch (err) {
+        throw new Error(`model ${this.folder.modelId} failed to run: ${(err as Error).message}`, { cause: err });
+      }
+      const vectors = output.data as Float32Array;
+      const dim = this.folder.dim;
+      if (output.type !== 'float32' || vectors.length !== rows * dim) {
+        throw new Error(
+          `model ${this.folder.modelId}: output '${tower.outputName}' is ${output.type} [${output.dims.join(', ')}], expected float32 [${rows}, ${dim}]`,
+        );
+      }
+      for (let i = 0; i < count; i++) results.push(l2Normalise(vectors.slice(i * dim, (i + 1) * dim)));
+    }
+    return results;
+  }
+
+  private visualTower(): Promise<Tower> {
+    this.visual ??= this.createTower(this.folder.visualModelPath, 'visual', ['float32']).catch((err: unknown) => {
+      this.visual = null;
+      throw err;
+    });
+    return this.visual;
+  }
+
+  private textualTower(): Promise<Tower> {
+    this.textual ??= this.createTower(this.folder.textualModelPath, 'textual', ['int32', 'int64']).catch((err: unknown) => {
+      this.textual = null;
+      throw err;
+    });
+    return this.textual;
+  }
+
+  private async createTower(path: string, which: 'visual' | 'textual', inputTypes: string[]): Promise<Tower> {
+    let session: InferenceSession;
+    try {
+      session = await ort.InferenceSession.create(path, {
+        intraOpNumThreads: this.threads,
+        interOpNumThreads: 1,
+        executionMode: 'sequential',
+        graphOptimizationLevel: 'all',
+      });
+    } catch (err) {
+      throw new ModelLoadError(`cannot load the ${which} model ${path}: ${(err as Error).message}`, { cause: err });
+    }
+    const fail = (message: string): never => {
+      void session.release().catch(() => undefined);
+      throw new ModelLoadError(`${which} model ${path}: ${message}`);
+    };
+    if (session.inputMetadata.length !== 1) {
+      fail(`expected one input, found ${session.inputNames.join(', ')}`);
+    }
+    const input = session.inputMetadata[0];
+    if (!input.isTensor) return fail(`input '${input.name}' is not a tensor`);
+    if (!inputTypes.includes(input.type)) fail(`input '${input.name}' is ${input.type}, expected ${inputTypes.join(' or ')}`);
+    const shape = [...input.shape];
+    const expected = which === 'visual' ? [3, this.folder.preprocessCfg.height, this.folder.preprocessCfg.width] : [this.folder.contextLength];
+    if (shape.length !== expected.length + 1) {
+      fail(`input '${input.name}' has shape [${shape.join(', ')}], expected [batch, ${expected.join(', ')}]`);
+    }
+    expected.forEach((size, i) => {
+      const actual = shape[i + 1];
+      if (typeof actual === 'number' && actual > 0 && actual !== size) {
+        fail(`input '${input.name}' has shape [${shape.join(', ')}], but the folder's config says [batch, ${expected.join(', ')}]`);
+      }
+    });
+    const batch = shape[0];
+    const fixedBatch = typeof batch === 'number' && batch > 0 ? batch : null;
+    const outputName = session.outputNames.includes('embedding') ? 'embedding' : session.outputNames[0];
+    if (outputName === undefined) fail('the model has no outputs');
+    return { session, inputName: input.name, inputType: input.type, sampleShape: shape.slice(1), fixedBatch, outputName };
+  }
+}
+
+function towerInfo(tower: Tower): TowerInfo {
+  return { inputName: tower.inputName, outputName: tower.outputName, fixedBatch: tower.fixedBatch };
+}
+
+/** In place; a zero vector stays zero. */
+export function l2Normalise(v: Float32Array): Float32Array {
+  let sum = 0;
+  for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
+  const norm = Math.sqrt(sum);
+  if (norm > 0) for (let i = 0; i < v.length; i++) v[i] /= norm;
+  return v;
+}

@@ -1,0 +1,350 @@
+// Image → CLIP input tensor (float32 CHW), following visual/preprocess_cfg.json, with sharp.
+//
+// Geometry follows the reference (torchvision on PIL) exactly, because it matters more than the
+// kernel: Resize(S) sets the short side to S and the long side to int(S * long / short);
+// CenterCrop takes top = int(round((h - S) / 2)) with Python's round-half-to-even.
+//
+// decodeForEmbedding() decodes a photo once and derives both the tensor and a thumbnail from one
+// bounded raw RGB image (JPEG shrink-on-load keeps that decode cheap for large photos).
+//
+// Decoding policy: EXIF orientation is applied; a truncated file is an error (failOn 'truncated')
+// rather than a half-grey picture, because truncated photos are mostly files still being copied or
+// synced, and an error lets the caller record it and retry when the file changes. Recoverable
+// glitches that libjpeg only warns about still decode.
+
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import sharp, { type KernelEnum, type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import type { Interpolation, PreprocessCfg } from './model-folder.js';
+import { resampleRgb } from './resample.js';
+
+export class ImageDecodeError extends Error {
+  override name = 'ImageDecodeError';
+}
+
+/** The file is an image in a format this build cannot decode (e.g. HEIC: sharp's libvips lacks HEVC). */
+export class UnsupportedFormatError extends Error {
+  override name = 'UnsupportedFormatError';
+  constructor(
+    readonly format: string,
+    readonly reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+export type ImageInput = Buffer | string;
+
+export interface ResizePlan {
+  /** Size the whole image is resized to. */
+  resizeWidth: number;
+  resizeHeight: number;
+  /** Top-left of the model input within the resized image; negative = padding ('longest' mode). */
+  offsetLeft: number;
+  offsetTop: number;
+}
+
+/** Python's round(): halves go to the even neighbour. */
+function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/** Where the model input comes from, for an image of width × height (after EXIF orientation). */
+export function planResize(width: number, height: number, cfg: PreprocessCfg): ResizePlan {
+  const tw = cfg.width;
+  const th = cfg.height;
+  let rw: number;
+  let rh: number;
+  if (cfg.resizeMode === 'squash') {
+    rw = tw;
+    rh = th;
+  } else if (cfg.resizeMode === 'longest') {
+    // open_clip ResizeKeepRatio: scale by the larger ratio, round, then pad (CenterCrop pads floor-left)
+    const ratio = Math.max(width / tw, height / th);
+    rw = Math.max(1, roundHalfEven(width / ratio));
+    rh = Math.max(1, roundHalfEven(height / ratio));
+    return { resizeWidth: rw, resizeHeight: rh, offsetLeft: -Math.floor((tw - rw) / 2), offsetTop: -Math.floor((th - rh) / 2) };
+  } else if (tw === th) {
+    // torchvision Resize(int): short side to S, long side int(S * long / short)
+    if (width <= height) {
+      rw = tw;
+      rh = Math.max(th, Math.floor((tw * height) / width));
+    } else {
+      rh = th;
+      rw = Math.max(tw, Math.floor((th * width) / height));
+    }
+  } else {
+    const scale = Math.max(tw / width, th / height);
+    rw = Math.max(tw, Math.floor(width * scale));
+    rh = Math.max(th, Math.floor(height * scale));
+  }
+  return {
+    resizeWidth: rw,
+    resizeHeight: rh,
+    offsetLeft: roundHalfEven((rw - tw) / 2),
+    offsetTop: roundHalfEven((rh - th) / 2),
+  };
+}
+
+const KERNELS: Record<Interpolation, keyof KernelEnum> = {
+  bicubic: 'cubic', // Catmull-Rom, as PIL's BICUBIC (a = -0.5)
+  bilinear: 'linear',
+  nearest: 'nearest',
+  lanczos: 'lanczos3',
+};
+
+/** Crops / pads resized interleaved RGB into the model input and normalises it to CHW. */
+export function rgbToTensor(rgb: Uint8Array, plan: ResizePlan, cfg: PreprocessCfg): Float32Array {
+  const { resizeWidth: rw, resizeHeight: rh, offsetLeft, offsetTop } = plan;
+  if (rgb.length !== rw * rh * 3) throw new Error(`expected ${rw}x${rh} RGB (${rw * rh * 3} bytes), got ${rgb.length}`);
+  const tw = cfg.width;
+  const th = cfg.height;
+  const plane = tw * th;
+  const tensor = new Float32Array(3 * plane);
+  // value lookup per channel: (v / 255 - mean) / std, in float32 as torchvision computes it
+  const lut = [0, 1, 2].map((c) => Float32Array.from({ length: 256 }, (_, v) => (Math.fround(v / 255) - cfg.mean[c]) / cfg.std[c]));
+  const fill = cfg.fillColor;
+  for (let y = 0; y < th; y++) {
+    const sy = y + offsetTop;
+    for (let x = 0; x < tw; x++) {
+      const sx = x + offsetLeft;
+      const o = y * tw + x;
+      if (sy < 0 || sy >= rh || sx < 0 || sx >= rw) {
+        tensor[o] = lut[0][fill];
+        tensor[plane + o] = lut[1][fill];
+        tensor[2 * plane + o] = lut[2][fill];
+        continue;
+      }
+      const i = (sy * rw + sx) * 3;
+      tensor[o] = lut[0][rgb[i]];
+      tensor[plane + o] = lut[1][rgb[i + 1]];
+      tensor[2 * plane + o] = lut[2][rgb[i + 2]];
+    }
+  }
+  return tensor;
+}
+
+// ignoreIcc: PIL (the reference, and CLIP's training data loader) ignores embedded colour profiles.
+const SHARP_OPTIONS: SharpOptions = { failOn: 'truncated', autoOrient: true, ignoreIcc: true };
+
+interface Region {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+interface Opened {
+  buffer: Buffer;
+  name: string;
+  /** Size after EXIF orientation. */
+  width: number;
+  height: number;
+  format: string;
+  /** The part that is processed: the whole image, or its centre when the aspect ratio is extreme. */
+  region: Region;
+}
+
+/** Beyond this aspect ratio only the centre is used: resizing a 1x100000 strip "shortest side to
+ * 224" would need gigabytes. The reference crops the centre anyway, so the tensor is unaffected. */
+export const MAX_ASPECT_RATIO = 20;
+
+function centreRegion(width: number, height: number): Region {
+  if (width > height * MAX_ASPECT_RATIO) {
+    const w = height * MAX_ASPECT_RATIO;
+    return { left: Math.floor((width - w) / 2), top: 0, width: w, height };
+  }
+  if (height > width * MAX_ASPECT_RATIO) {
+    const h = width * MAX_ASPECT_RATIO;
+    return { left: 0, top: Math.floor((height - h) / 2), width, height: h };
+  }
+  return { left: 0, top: 0, width, height };
+}
+
+/** A sharp pipeline on the image's region, EXIF orientation applied. */
+function pipelineFor(image: Opened): Sharp {
+  const pipeline = sharp(image.buffer, SHARP_OPTIONS);
+  const r = image.region;
+  return r.width === image.width && r.height === image.height ? pipeline : pipeline.extract(r);
+}
+
+/** Reads the header only: size after orientation and format; rejects HEIC before any decode. */
+async function openImage(input: ImageInput): Promise<Opened> {
+  const name = typeof input === 'string' ? basename(input) : 'image buffer';
+  let buffer: Buffer;
+  if (typeof input === 'string') {
+    try {
+      buffer = await readFile(input);
+    } catch (err) {
+      throw new ImageDecodeError(`cannot read ${input}: ${(err as Error).message}`, { cause: err });
+    }
+  } else {
+    buffer = input;
+  }
+  if (buffer.length === 0) throw new ImageDecodeError(`cannot decode ${name}: the file is empty`);
+  let meta: Metadata;
+  try {
+    meta = await sharp(buffer, SHARP_OPTIONS).metadata();
+  } catch (err) {
+    const brand = heifBrand(buffer);
+    if (brand !== null && brand !== 'avif' && brand !== 'avis') throw unsupportedHeic(name);
+    throw decodeError(name, err);
+  }
+  if (meta.format === 'heif' && meta.compression !== 'av1') throw unsupportedHeic(name);
+  const oriented = meta.autoOrient as { width?: number; height?: number } | undefined;
+  const swap = (meta.orientation ?? 1) >= 5;
+  const width = oriented?.width ?? (swap ? meta.height : meta.width);
+  const height = oriented?.height ?? (swap ? meta.width : meta.height);
+  if (!width || !height) throw new ImageDecodeError(`cannot decode ${name}: no image dimensions`);
+  return { buffer, name, width, height, format: meta.format, region: centreRegion(width, height) };
+}
+
+function unsupportedHeic(name: string): UnsupportedFormatError {
+  return new UnsupportedFormatError('heic', `${name}: HEIC/HEIF photos are not supported (this build of libvips has no HEVC decoder)`);
+}
+
+/** The ISO-BMFF major brand of a HEIF-family file ('heic', 'mif1', 'avif', …), else null. */
+function heifBrand(buffer: Buffer): string | null {
+  if (buffer.length < 12 || buffer.toString('latin1', 4, 8) !== 'ftyp') return null;
+  const brand = buffer.toString('latin1', 8, 12);
+  return /^(heic|heix|heim|heis|hevc|hevx|hevm|hevs|mif1|msf1|avif|avis)$/.test(brand) ? brand : null;
+}
+
+function decodeError(name: string, err: unknown): Error {
+  const message = (err as Error)?.message ?? String(err);
+  if (/compression format has not been built in|No decoding plugin/i.test(message)) {
+    return unsupportedHeic(name);
+  }
+  const first = message.split('\n')[0];
+  const hint = /premature end of (JPEG image|input file)|truncated/i.test(message) ? ' (the file is truncated)' : '';
+  return new ImageDecodeError(`cannot decode ${name}: ${first}${hint}`, { cause: err });
+}
+
+/** Decoded pixels as 8-bit sRGB, 3 channels, whatever the source (grey, alpha, CMYK, 16-bit). */
+function toRgb(pipeline: Sharp): Sharp {
+  return pipeline.removeAlpha().toColourspace('srgb').raw({ depth: 'uchar' });
+}
+
+async function rawRgb(pipeline: Sharp, name: string): Promise<{ data: Buffer; width: number; height: number }> {
+  try {
+    const { data, info } = await toRgb(pipeline).toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`expected 3 channels, got ${info.channels}`);
+    return { data, width: info.width, height: info.height };
+  } catch (err) {
+    throw decodeError(name, err);
+  }
+}
+
+/** Resizes decoded RGB to the plan's size. Enlarging uses the Pillow port (libvips enlarges
+ * differently, ~0.05 off per value); shrinking uses libvips unless `exact` asks for Pillow. */
+async function resizeRgb(
+  rgb: Buffer,
+  width: number,
+  height: number,
+  plan: ResizePlan,
+  cfg: PreprocessCfg,
+  exact: boolean,
+): Promise<Uint8Array> {
+  if (width === plan.resizeWidth && height === plan.resizeHeight) return rgb;
+  const enlarging = plan.resizeWidth > width || plan.resizeHeight > height;
+  if (cfg.interpolation !== 'nearest' && (exact || enlarging)) {
+    return resampleRgb(rgb, width, height, plan.resizeWidth, plan.resizeHeight, cfg.interpolation);
+  }
+  return sharp(rgb, { raw: { width, height, channels: 3 } })
+    .resize(plan.resizeWidth, plan.resizeHeight, { fit: 'fill', kernel: KERNELS[cfg.interpolation] })
+    .raw()
+    .toBuffer();
+}
+
+/** The reference path: a full-size decode, then Pillow's resampling. It reproduces the reference
+ * preprocessing bit for bit but costs a full decode; decodeForEmbedding() is the fast path. */
+export async function preprocessImage(input: ImageInput, cfg: PreprocessCfg): Promise<Float32Array> {
+  const image = await openImage(input);
+  const plan = planResize(image.region.width, image.region.height, cfg);
+  const rgb = await rawRgb(pipelineFor(image), image.name);
+  return rgbToTensor(await resizeRgb(rgb.data, rgb.width, rgb.height, plan, cfg, true), plan, cfg);
+}
+
+export type ThumbnailFormat = 'jpeg' | 'webp';
+
+export interface DecodeForEmbeddingOptions {
+  /** Longest side of the thumbnail (never enlarged). Default 320. */
+  thumbSize?: number;
+  thumbFormat?: ThumbnailFormat;
+  /** Default 80. */
+  thumbQuality?: number;
+  /** The intermediate image is this many times larger than needed, so the second resize stays
+   * close to a direct one. Default 2. */
+  oversample?: number;
+}
+
+export interface DecodedPhoto {
+  /** Model input, float32 [3, cfg.height, cfg.width]. */
+  tensor: Float32Array;
+  thumbnail: Buffer;
+  thumbnailFormat: ThumbnailFormat;
+  thumbnailWidth: number;
+  thumbnailHeight: number;
+  /** Size after EXIF orientation. */
+  width: number;
+  height: number;
+  /** sharp's name of the source format: jpeg, png, webp, tiff, gif, heif (AVIF), … */
+  format: string;
+}
+
+/** Decodes the photo once, then makes both the model input and a thumbnail from that decode. */
+export async function decodeForEmbedding(
+  input: ImageInput,
+  cfg: PreprocessCfg,
+  options: DecodeForEmbeddingOptions = {},
+): Promise<DecodedPhoto> {
+  const thumbSize = options.thumbSize ?? 320;
+  const thumbFormat = options.thumbFormat ?? 'jpeg';
+  const quality = options.thumbQuality ?? 80;
+  const oversample = options.oversample ?? 2;
+  const image = await openImage(input);
+  const { width, height } = image.region;
+  const plan = planResize(width, height, cfg);
+
+  const thumbScale = Math.min(1, thumbSize / Math.max(width, height));
+  const thumbWidth = Math.max(1, Math.round(width * thumbScale));
+  const thumbHeight = Math.max(1, Math.round(height * thumbScale));
+
+  // One decode, at the smallest size that serves both outputs (times the oversampling margin).
+  const need = Math.max(plan.resizeWidth / width, plan.resizeHeight / height, thumbWidth / width, thumbHeight / height);
+  const scale = Math.min(1, need * oversample);
+  let pipeline = pipelineFor(image);
+  if (scale < 1) {
+    const iw = Math.min(width, Math.max(plan.resizeWidth, thumbWidth, Math.ceil(width * scale)));
+    const ih = Math.min(height, Math.max(plan.resizeHeight, thumbHeight, Math.ceil(height * scale)));
+    // lanczos3 here: measured slightly closer to the reference than cubic, and a sharper thumbnail
+    pipeline = pipeline.resize(iw, ih, { fit: 'fill', kernel: 'lanczos3' });
+  }
+  const decoded = await rawRgb(pipeline, image.name);
+
+  // Both derived on libuv's pool (small images: the tensor is resampled here meanwhile).
+  let thumb = sharp(decoded.data, { raw: { width: decoded.width, height: decoded.height, channels: 3 } });
+  if (decoded.width !== thumbWidth || decoded.height !== thumbHeight) {
+    thumb = thumb.resize(thumbWidth, thumbHeight, { fit: 'fill' });
+  }
+  thumb = thumbFormat === 'webp' ? thumb.webp({ quality }) : thumb.jpeg({ quality });
+  const thumbnailPromise = thumb.toBuffer();
+  const resizedPromise = resizeRgb(decoded.data, decoded.width, decoded.height, plan, cfg, false);
+
+  try {
+    const [rgb, thumbnail] = await Promise.all([resizedPromise, thumbnailPromise]);
+    return {
+      tensor: rgbToTensor(rgb, plan, cfg),
+      thumbnail,
+      thumbnailFormat: thumbFormat,
+      thumbnailWidth: thumbWidth,
+      thumbnailHeight: thumbHeight,
+      width: image.width,
+      height: image.height,
+      format: image.format,
+    };
+  } catch (err) {
+    throw decodeError(image.name, err);
+  }
+}

@@ -1,0 +1,168 @@
+// Export: the library's vectors for one model, as the recipe (see recipe-format.ts). Streams row batches
+// straight from SQLite into the .npy, the paths file and the FAISS index, so 624k rows never sit in one
+// JS array; everything is written into a temporary folder and renamed into place only once complete.
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, open, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import faiss from 'faiss-node';
+import type { Library } from '../library.js';
+import { packageRoot } from '../paths.js';
+import {
+  MANIFEST_FORMAT, MANIFEST_VERSION, RECIPE_FILES, RecipeError, npyFloat32Header, type RecipeManifest,
+} from './recipe-format.js';
+
+export interface ExportOptions {
+  outDir: string;
+  /** Default: the library's current model. */
+  modelId?: string;
+  /** Replace recipe files already in outDir (default: refuse). */
+  overwrite?: boolean;
+  /** Rows read from the catalogue per step. */
+  batchSize?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface ExportResult {
+  dir: string;
+  modelId: string;
+  dimension: number;
+  count: number;
+  /** Photos left out because their path cannot be one line of file_paths.txt. */
+  skipped: string[];
+  files: string[];
+  manifest: RecipeManifest;
+}
+
+const NPY_HEADER_BYTES = 128;
+
+export async function exportRecipe(library: Library, options: ExportOptions): Promise<ExportResult> {
+  const catalogue = library.catalogue;
+  const modelId = options.modelId ?? library.currentModel?.id;
+  if (!modelId) throw new RecipeError('the library has no current model: say which model\'s vectors to export');
+  const model = catalogue.getModel(modelId);
+  if (!model) {
+    const known = catalogue.listModels().map((m) => m.id);
+    throw new RecipeError(`model "${modelId}" has no vectors in this library${known.length ? ` (models: ${known.join(', ')})` : ''}`);
+  }
+
+  const outDir = path.resolve(options.outDir);
+  const createdOutDir = !existsSync(outDir);
+  if (!createdOutDir) {
+    if (!(await stat(outDir)).isDirectory()) throw new RecipeError(`${outDir} exists and is not a folder`);
+    const clashes = Object.values(RECIPE_FILES).filter((f) => existsSync(path.join(outDir, f)));
+    if (clashes.length && !options.overwrite) {
+      throw new RecipeError(`${outDir} already holds ${clashes.join(', ')}; choose an empty folder or allow overwriting`);
+    }
+  }
+  await mkdir(outDir, { recursive: true });
+  const tmp = path.join(outDir, `.photo-search-export-${process.pid}-${randomBytes(4).toString('hex')}`);
+  await mkdir(tmp);
+
+  try {
+    const total = catalogue.countEmbeddings(modelId);
+    const written = await writeRows(library, model.id, model.dim, tmp, total, options);
+    const manifest: RecipeManifest = {
+      format: MANIFEST_FORMAT,
+      formatVersion: MANIFEST_VERSION,
+      modelId: model.id,
+      preprocessVersion: model.preprocessVersion,
+      dimension: model.dim,
+      count: written.count,
+      normalized: true,
+      metric: 'inner_product',
+      createdAt: new Date().toISOString(),
+      appVersion: appVersion(),
+      files: { embeddings: RECIPE_FILES.embeddings, paths: RECIPE_FILES.paths, faissIndex: RECIPE_FILES.faissIndex },
+    };
+    await writeFile(path.join(tmp, RECIPE_FILES.manifest), JSON.stringify(manifest, null, 2) + '\n');
+    // The manifest goes last: its presence says the other three are complete.
+    const order = [RECIPE_FILES.embeddings, RECIPE_FILES.paths, RECIPE_FILES.faissIndex, RECIPE_FILES.manifest];
+    for (const file of order) await rename(path.join(tmp, file), path.join(outDir, file));
+    await rm(tmp, { recursive: true, force: true });
+    return {
+      dir: outDir, modelId: model.id, dimension: model.dim, count: written.count, skipped: written.skipped,
+      files: order.map((f) => path.join(outDir, f)), manifest,
+    };
+  } catch (error) {
+    await rm(tmp, { recursive: true, force: true });
+    if (createdOutDir) await rmdir(outDir).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function writeRows(
+  library: Library, modelId: string, dim: number, dir: string, total: number, options: ExportOptions,
+): Promise<{ count: number; skipped: string[] }> {
+  const catalogue = library.catalogue;
+  const npy = await open(path.join(dir, RECIPE_FILES.embeddings), 'w');
+  const paths = await open(path.join(dir, RECIPE_FILES.paths), 'w');
+  const index = new faiss.IndexFlatIP(dim);
+  let count = 0;
+  const skipped: string[] = [];
+  try {
+    await npy.write(npyFloat32Header([0, dim], NPY_HEADER_BYTES), 0, NPY_HEADER_BYTES, 0);
+    let npyOffset = NPY_HEADER_BYTES;
+    for (const batch of catalogue.iterateEmbeddings(modelId, 0, options.batchSize ?? 4096)) {
+      const ids = Array.from(batch.photoIds);
+      const pathOf = new Map(catalogue.getPhotos(ids).map((p) => [p.id, p.path]));
+      const rows: number[] = [];
+      const lines: string[] = [];
+      ids.forEach((id, row) => {
+        const file = pathOf.get(id);
+        if (file === undefined) return; // removed since the batch was read
+        if (/[\r\n]/.test(file)) {
+          skipped.push(file);
+          return;
+        }
+        rows.push(row);
+        lines.push(file);
+      });
+      const vectors = rows.length === ids.length ? batch.vectors : gatherRows(batch.vectors, rows, dim);
+      normaliseInPlace(vectors, dim);
+      if (lines.length === 0) continue;
+      const bytes = Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength);
+      await npy.write(bytes, 0, bytes.length, npyOffset);
+      npyOffset += bytes.length;
+      await paths.write(lines.join('\n') + '\n');
+      index.add(Array.from(vectors));
+      count += lines.length;
+      options.onProgress?.(count, total);
+    }
+    // Now the row count is known: rewrite the header (fixed size, so the data does not move).
+    await npy.write(npyFloat32Header([count, dim], NPY_HEADER_BYTES), 0, NPY_HEADER_BYTES, 0);
+    await npy.sync();
+    await paths.sync();
+  } finally {
+    await npy.close();
+    await paths.close();
+  }
+  if (index.ntotal() !== count) throw new RecipeError(`internal error: FAISS index holds ${index.ntotal()} rows, expected ${count}`);
+  index.write(path.join(dir, RECIPE_FILES.faissIndex));
+  return { count, skipped };
+}
+
+function gatherRows(vectors: Float32Array, rows: number[], dim: number): Float32Array {
+  const out = new Float32Array(rows.length * dim);
+  rows.forEach((row, i) => out.set(vectors.subarray(row * dim, (row + 1) * dim), i * dim));
+  return out;
+}
+
+/** Stored vectors are unit length already; this guarantees the IndexFlatIP scores are cosines. */
+function normaliseInPlace(vectors: Float32Array, dim: number): void {
+  for (let start = 0; start < vectors.length; start += dim) {
+    let sum = 0;
+    for (let i = start; i < start + dim; i++) sum += vectors[i] * vectors[i];
+    if (sum === 0 || Math.abs(sum - 1) < 1e-6) continue;
+    const scale = 1 / Math.sqrt(sum);
+    for (let i = start; i < start + dim; i++) vectors[i] *= scale;
+  }
+}
+
+function appVersion(): string {
+  try {
+    return String((JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')) as { version?: unknown }).version ?? 'unknown');
+  } catch {
+    return 'unknown';
+  }
+}

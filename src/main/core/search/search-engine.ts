@@ -1,0 +1,143 @@
+// Search: text → CLIP text vector → nearest photos in the vector index → filters → a page of summaries.
+// Also "similar to this photo" and plain browsing. The ranked list of the last query is kept so that
+// scrolling through pages costs no new vector search.
+import type {
+  PhotoId, PhotoSummary, SearchFilters, SearchRequest, SearchResponse, SimilarRequest,
+} from '../../../shared/types.js';
+import { Catalogue } from '../catalogue/catalogue.js';
+import type { Library } from '../library.js';
+import type { ModelFolder } from '../model/model-folder.js';
+import { ClipModel } from '../model/clip-model.js';
+import { openVectorStore, type ScoredPhoto, type VectorStore } from './vector-store.js';
+
+export const DEFAULT_PAGE = 100;
+/** How many ranked results a vector query keeps for paging. */
+export const RANKED_LIMIT = 1000;
+/** With filters, how many nearest candidates are filtered down to RANKED_LIMIT. */
+const FILTERED_CANDIDATES = 20_000;
+
+interface RankedList {
+  key: string;
+  results: ScoredPhoto[];
+}
+
+export class SearchEngine {
+  private store: VectorStore | null = null;
+  private model: ClipModel | null = null;
+  private modelFolder: ModelFolder | null = null;
+  private stale = true;
+  private ranked: RankedList | null = null;
+
+  constructor(
+    private readonly library: Library,
+    private readonly currentFolder: () => ModelFolder | null,
+  ) {}
+
+  /** The catalogue changed (new vectors, removed photos): catch the index up before the next query. */
+  markStale(): void {
+    this.stale = true;
+    this.ranked = null;
+  }
+
+  async close(): Promise<void> {
+    await this.store?.close();
+    await this.model?.release();
+    this.store = null;
+    this.model = null;
+  }
+
+  async search(request: SearchRequest): Promise<SearchResponse> {
+    const started = performance.now();
+    const query = request.query.trim();
+    const offset = request.offset ?? 0;
+    const limit = request.limit ?? DEFAULT_PAGE;
+    if (!query) {
+      const page = this.library.catalogue.browse(request.filters ?? {}, offset, limit);
+      return { mode: 'browse', ...page, tookMs: performance.now() - started };
+    }
+    const key = JSON.stringify(['text', query, request.filters ?? {}]);
+    const results = await this.rankedFor(key, async () => {
+      const model = await this.textModel();
+      const [vector] = await model.embedTexts([query]);
+      return vector;
+    }, request.filters);
+    return this.page('text', results, offset, limit, started);
+  }
+
+  async similar(request: SimilarRequest): Promise<SearchResponse> {
+    const started = performance.now();
+    const modelId = this.requireFolder().modelId;
+    const key = JSON.stringify(['similar', request.photoId, request.filters ?? {}]);
+    const results = await this.rankedFor(key, async () => {
+      const vector = this.library.catalogue.getVector(request.photoId, modelId);
+      if (!vector) throw new Error(`photo ${request.photoId} has no embedding yet: index it first`);
+      return vector;
+    }, request.filters, request.photoId);
+    return this.page('similar', results, request.offset ?? 0, request.limit ?? DEFAULT_PAGE, started);
+  }
+
+  /** Top-k photos for a text query, best first (the CLI's `search`). */
+  async searchText(query: string, k: number): Promise<(PhotoSummary & { score: number })[]> {
+    const response = await this.search({ query, limit: Math.min(k, RANKED_LIMIT) });
+    return response.items as (PhotoSummary & { score: number })[];
+  }
+
+  /** The vector store, caught up with the catalogue. */
+  async vectors(): Promise<VectorStore> {
+    const folder = this.requireFolder();
+    if (this.store && this.store.modelId !== folder.modelId) {
+      await this.store.close();
+      this.store = null;
+    }
+    if (!this.store) {
+      this.store = await openVectorStore(this.library, folder.modelId, folder.dim);
+      this.stale = false;
+    } else if (this.stale) {
+      this.stale = false;
+      await this.store.sync();
+    }
+    return this.store;
+  }
+
+  private async rankedFor(
+    key: string,
+    queryVector: () => Promise<Float32Array>,
+    filters: SearchFilters | undefined,
+    excludeId?: PhotoId,
+  ): Promise<ScoredPhoto[]> {
+    if (this.ranked?.key === key && !this.stale) return this.ranked.results;
+    const [vector, store] = await Promise.all([queryVector(), this.vectors()]);
+    const filtered = Catalogue.hasFilters(filters);
+    const k = Math.min(store.size, filtered ? FILTERED_CANDIDATES : RANKED_LIMIT + 1);
+    const hits = k > 0 ? await store.search(vector, k) : [];
+    const candidates = hits.filter((h) => h.photoId !== excludeId);
+    // Filtering also drops photos removed since the index was saved, so stale rows never surface.
+    const passing = new Set(this.library.catalogue.filterIds(candidates.map((h) => h.photoId), filters ?? {}));
+    const results = candidates.filter((h) => passing.has(h.photoId)).slice(0, RANKED_LIMIT);
+    this.ranked = { key, results };
+    return results;
+  }
+
+  private page(mode: 'text' | 'similar', results: ScoredPhoto[], offset: number, limit: number, started: number): SearchResponse {
+    const slice = results.slice(offset, offset + limit);
+    const scores = new Map(slice.map((r) => [r.photoId, r.score]));
+    const items = this.library.catalogue.summaries(slice.map((r) => r.photoId)).map((p) => ({ ...p, score: scores.get(p.id) }));
+    return { mode, items, total: results.length, tookMs: performance.now() - started };
+  }
+
+  private requireFolder(): ModelFolder {
+    const folder = this.currentFolder();
+    if (!folder) throw new Error('no CLIP model is set up yet: download one or choose a model folder');
+    return folder;
+  }
+
+  private async textModel(): Promise<ClipModel> {
+    const folder = this.requireFolder();
+    if (!this.model || this.modelFolder !== folder) {
+      await this.model?.release();
+      this.model = await ClipModel.load(folder);
+      this.modelFolder = folder;
+    }
+    return this.model;
+  }
+}

@@ -1,0 +1,99 @@
+// One indexing run at a time for the app: rescan the library folders, then embed what is missing in a
+// background process (never in the UI's process), relaying progress and catching the search index up
+// as batches land.
+import type { IndexingProgress } from '../../../shared/types.js';
+import type { Library } from '../library.js';
+import { scanLibrary } from '../scanner/scanner.js';
+import { IndexerClient, type IndexerLauncher } from '../embed/indexer-client.js';
+
+export type LaunchIndexer = IndexerLauncher;
+
+export interface IndexingControllerOptions {
+  launch?: LaunchIndexer;
+  modelDir: () => string | null;
+  onProgress: (progress: IndexingProgress) => void;
+  /** New vectors were stored (throttled): searches should catch up. */
+  onBatchStored: () => void;
+  onFinished: () => void;
+}
+
+const IDLE: IndexingProgress = { state: 'idle', done: 0, total: 0, failed: 0, photosPerSecond: 0, etaSeconds: null };
+const CATCH_UP_EVERY_MS = 5000;
+
+export class IndexingController {
+  progress: IndexingProgress = IDLE;
+  private client: IndexerClient | null = null;
+  private running: Promise<void> | null = null;
+  private cancelled = false;
+
+  constructor(
+    private readonly library: Library,
+    private readonly options: IndexingControllerOptions,
+  ) {}
+
+  /** Starts a run in the background; resolves once it has started (progress arrives as events). */
+  async start(): Promise<void> {
+    if (this.running) return;
+    const modelDir = this.options.modelDir();
+    const modelId = this.library.currentModel?.id;
+    if (!modelDir || !modelId) throw new Error('no CLIP model is set up yet: download one or choose a model folder first');
+    this.cancelled = false;
+    this.running = this.run(modelDir, modelId).finally(() => {
+      this.running = null;
+      this.client = null;
+    });
+  }
+
+  private async run(modelDir: string, modelId: string): Promise<void> {
+    try {
+      this.set({ ...IDLE, state: 'scanning', message: 'Looking for new and changed photos' });
+      const scan = await scanLibrary(this.library.catalogue);
+      if (this.cancelled) return this.set({ ...IDLE, state: 'cancelled' });
+      const unsupported = scan.folders.reduce((n, f) => n + Object.values(f.unsupported).reduce((a, b) => a + b, 0), 0);
+      this.client = new IndexerClient({ launcher: this.options.launch });
+      let lastCatchUp = Date.now();
+      this.client.on('progress', (progress) => {
+        this.set(unsupported && !progress.message ? { ...progress, message: `${unsupported} files of unsupported types skipped` } : progress);
+        if (Date.now() - lastCatchUp > CATCH_UP_EVERY_MS) {
+          lastCatchUp = Date.now();
+          this.options.onBatchStored();
+        }
+      });
+      const summary = await this.client.start({ libraryDir: this.library.paths.dir, modelDir, modelId });
+      this.set({
+        state: summary.state, done: summary.done, total: summary.total, failed: summary.failed,
+        photosPerSecond: summary.photosPerSecond, etaSeconds: 0,
+        message: summary.state === 'done' ? `Embedded ${summary.embedded} photos` : undefined,
+      });
+    } catch (error) {
+      this.set({ ...this.progress, state: 'error', message: (error as Error).message });
+    } finally {
+      this.options.onFinished();
+    }
+  }
+
+  pause(): void {
+    this.client?.pause();
+  }
+
+  resume(): void {
+    this.client?.resume();
+  }
+
+  cancel(): void {
+    this.cancelled = true;
+    this.client?.cancel();
+  }
+
+  /** Stops any run (used when the app quits); stored batches stay, the next run resumes after them. */
+  async stop(): Promise<void> {
+    this.cancelled = true;
+    await this.client?.stop();
+    await this.running;
+  }
+
+  private set(progress: IndexingProgress): void {
+    this.progress = progress;
+    this.options.onProgress(progress);
+  }
+}

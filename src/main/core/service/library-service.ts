@@ -1,0 +1,201 @@
+// LibraryService implements the whole UI contract (PhotoSearchApi) over the Electron-free core. The
+// Electron main process and web mode both dispatch validated calls to it; events go to every listener.
+import { EventEmitter } from 'node:events';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { PhotoSearchApi, MediaKind } from '../../../shared/api.js';
+import type {
+  ApiEvent, DuplicateGroup, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
+  PhotoId, SearchRequest, SearchResponse, SimilarRequest, TagCount, TrashResult,
+} from '../../../shared/types.js';
+import { Library } from '../library.js';
+import { defaultModelsDir } from '../paths.js';
+import { MediaResolver, type MediaResponse } from './media.js';
+import { ModelManager } from './model-manager.js';
+import { SearchEngine } from '../search/search-engine.js';
+import { IndexingController, type LaunchIndexer } from './indexing-controller.js';
+import { findDuplicateGroups, trashPhotos } from '../duplicates/duplicates.js';
+
+export interface LibraryServiceOptions {
+  libraryDir: string;
+  modelsDir?: string;
+  /** How to start the background indexer process (Electron passes one built on utilityProcess). */
+  launchIndexer?: LaunchIndexer;
+  /** How to open a native folder picker, where there is one. */
+  pickFolder?: () => Promise<string | null>;
+  /** How to move a file to the system trash (Electron: shell.trashItem). */
+  moveToTrash?: (file: string) => Promise<void>;
+}
+
+export class LibraryService implements PhotoSearchApi {
+  private readonly events = new EventEmitter();
+  private readonly media: MediaResolver;
+  private readonly models: ModelManager;
+  private readonly search_: SearchEngine;
+  private readonly indexing: IndexingController;
+
+  private constructor(readonly library: Library, private readonly options: LibraryServiceOptions) {
+    this.media = new MediaResolver(library);
+    this.models = new ModelManager(library, options.modelsDir ?? defaultModelsDir(), (status) => this.emit({ type: 'model', status }));
+    this.search_ = new SearchEngine(library, () => this.models.readyFolder());
+    this.indexing = new IndexingController(library, {
+      launch: options.launchIndexer,
+      modelDir: () => this.models.readyFolder()?.dir ?? null,
+      onProgress: (progress) => this.emit({ type: 'indexing', progress }),
+      onBatchStored: () => this.search_.markStale(),
+      onFinished: () => {
+        this.search_.markStale();
+        this.emit({ type: 'library-changed' });
+      },
+    });
+  }
+
+  static async open(options: LibraryServiceOptions): Promise<LibraryService> {
+    const service = new LibraryService(Library.open(options.libraryDir), options);
+    await service.models.refresh();
+    return service;
+  }
+
+  onEvent(listener: (event: ApiEvent) => void): () => void {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  }
+
+  private emit(event: ApiEvent): void {
+    this.events.emit('event', event);
+  }
+
+  resolveMedia(kind: MediaKind, photoId: PhotoId): Promise<MediaResponse | null> {
+    return this.media.resolve(kind, photoId);
+  }
+
+  async close(): Promise<void> {
+    await this.indexing.stop();
+    await this.search_.close();
+    this.models.cancelDownload();
+    this.library.close();
+  }
+
+  // ---------- library ----------
+
+  async getStatus(): Promise<LibraryStatus> {
+    const modelId = this.library.currentModel?.id ?? null;
+    return { ...this.library.catalogue.statusCounts(modelId), modelId, folders: this.library.catalogue.listFolders() };
+  }
+
+  async listFolders(): Promise<LibraryFolder[]> {
+    return this.library.catalogue.listFolders();
+  }
+
+  async addFolder(folderPath: string): Promise<LibraryFolder> {
+    if (!path.isAbsolute(folderPath)) throw new Error(`not an absolute path: ${folderPath}`);
+    const info = await stat(folderPath).catch(() => null);
+    if (!info?.isDirectory()) throw new Error(`not a folder: ${folderPath}`);
+    const folder = this.library.catalogue.addFolder(path.resolve(folderPath));
+    this.emit({ type: 'library-changed' });
+    return folder;
+  }
+
+  async removeFolder(folderId: number): Promise<void> {
+    this.library.catalogue.removeFolder(folderId);
+    this.search_.markStale();
+    this.emit({ type: 'library-changed' });
+  }
+
+  async pickFolder(): Promise<string | null> {
+    return this.options.pickFolder ? this.options.pickFolder() : null;
+  }
+
+  // ---------- search ----------
+
+  search(request: SearchRequest): Promise<SearchResponse> {
+    return this.search_.search(request);
+  }
+
+  findSimilar(request: SimilarRequest): Promise<SearchResponse> {
+    return this.search_.similar(request);
+  }
+
+  async getPhoto(photoId: PhotoId): Promise<PhotoDetail> {
+    const photo = this.library.catalogue.getPhoto(photoId);
+    if (!photo) throw new Error(`no photo with id ${photoId}`);
+    return photo;
+  }
+
+  // ---------- ratings and tags ----------
+
+  async setRating(photoIds: PhotoId[], rating: number): Promise<void> {
+    this.library.catalogue.setRating(photoIds, rating);
+  }
+
+  async addTags(photoIds: PhotoId[], tags: string[]): Promise<void> {
+    this.library.catalogue.addTags(photoIds, tags);
+  }
+
+  async removeTags(photoIds: PhotoId[], tags: string[]): Promise<void> {
+    this.library.catalogue.removeTags(photoIds, tags);
+  }
+
+  async listTags(prefix: string): Promise<TagCount[]> {
+    return this.library.catalogue.listTags(prefix);
+  }
+
+  // ---------- indexing ----------
+
+  startIndexing(): Promise<void> {
+    return this.indexing.start();
+  }
+
+  async pauseIndexing(): Promise<void> {
+    this.indexing.pause();
+  }
+
+  async resumeIndexing(): Promise<void> {
+    this.indexing.resume();
+  }
+
+  async cancelIndexing(): Promise<void> {
+    this.indexing.cancel();
+  }
+
+  async getIndexingProgress(): Promise<IndexingProgress> {
+    return this.indexing.progress;
+  }
+
+  async listFailed(limit: number): Promise<FailedPhoto[]> {
+    return this.library.catalogue.listFailed(limit);
+  }
+
+  // ---------- models ----------
+
+  async getModelStatus(): Promise<ModelStatus> {
+    return this.models.status;
+  }
+
+  async downloadModel(modelId: string | null): Promise<void> {
+    // Runs in the background; progress and the outcome arrive as 'model' events.
+    void this.models.download(modelId).then(() => this.search_.markStale(), () => undefined);
+  }
+
+  async useModelFolder(dir: string): Promise<ModelStatus> {
+    const status = await this.models.useFolder(dir);
+    this.search_.markStale();
+    return status;
+  }
+
+  // ---------- duplicates ----------
+
+  async findDuplicates(): Promise<DuplicateGroup[]> {
+    return findDuplicateGroups(this.library, {});
+  }
+
+  async trashPhotos(photoIds: PhotoId[]): Promise<TrashResult> {
+    const checked: PhotoId[] = [];
+    for (const id of photoIds) if (await this.media.safePath(id)) checked.push(id);
+    const result = await trashPhotos(this.library, checked, { moveToTrash: this.options.moveToTrash });
+    const refused = photoIds.filter((id) => !checked.includes(id)).map((id) => ({ id, error: 'not a catalogued photo inside a library folder' }));
+    this.search_.markStale();
+    this.emit({ type: 'library-changed' });
+    return { trashed: result.trashed, failed: [...result.failed, ...refused] };
+  }
+}

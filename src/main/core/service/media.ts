@@ -1,0 +1,90 @@
+// Serves photo bytes to the UI (Electron protocol and web mode alike). Only catalogued photos are served,
+// addressed by id, and only when the file's real path lies inside a library folder: no traversal, no
+// symlink escape, whatever the request looked like.
+import { mkdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import sharp from 'sharp';
+import type { Library } from '../library.js';
+import { thumbnailPath } from '../paths.js';
+import type { MediaKind } from '../../../shared/api.js';
+
+export interface MediaResponse {
+  body: Buffer | { path: string };
+  contentType: string;
+}
+
+export const THUMBNAIL_SIZE = 320;
+const FULL_VIEW_MAX = 4096;
+
+/** Formats every browser shows as they are; anything else (TIFF, HEIC…) is converted to JPEG. */
+const BROWSER_SAFE: Record<string, string> = {
+  jpeg: 'image/jpeg', jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', avif: 'image/avif',
+};
+
+export function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!!rel && !rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+export class MediaResolver {
+  constructor(private readonly library: Library) {}
+
+  /** The real path of a catalogued photo if it lies inside a library folder, else null. */
+  async safePath(photoId: number): Promise<string | null> {
+    const photo = this.library.catalogue.getPhoto(photoId);
+    if (!photo || photo.status === 'missing') return null;
+    let real: string;
+    try {
+      real = await realpath(photo.path);
+    } catch {
+      return null;
+    }
+    for (const folder of this.library.catalogue.listFolders()) {
+      const root = await realpath(folder.path).catch(() => null);
+      if (root && isInside(real, root)) return real;
+    }
+    return null;
+  }
+
+  async resolve(kind: MediaKind, photoId: number): Promise<MediaResponse | null> {
+    const file = await this.safePath(photoId);
+    if (!file) return null;
+    return kind === 'thumb' ? this.thumbnail(photoId, file) : this.full(photoId, file);
+  }
+
+  private async thumbnail(photoId: number, file: string): Promise<MediaResponse | null> {
+    const cached = thumbnailPath(this.library.paths, photoId);
+    try {
+      return { body: await readFile(cached), contentType: 'image/jpeg' };
+    } catch {
+      // Not embedded yet (the pipeline writes thumbnails): make it now and cache it.
+    }
+    try {
+      const body = await sharp(file, { failOn: 'none' }).rotate()
+        .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
+        .jpeg({ quality: 80 }).toBuffer();
+      await mkdir(path.dirname(cached), { recursive: true });
+      const partial = `${cached}.${process.pid}.tmp`;
+      await writeFile(partial, body);
+      await rename(partial, cached);
+      return { body, contentType: 'image/jpeg' };
+    } catch {
+      return null;
+    }
+  }
+
+  private async full(photoId: number, file: string): Promise<MediaResponse | null> {
+    const format = this.library.catalogue.getPhoto(photoId)?.format ?? path.extname(file).slice(1).toLowerCase();
+    const type = BROWSER_SAFE[format];
+    // Browsers apply EXIF orientation to <img> themselves, so safe formats go out untouched.
+    if (type) return { body: { path: file }, contentType: type };
+    try {
+      const body = await sharp(file, { failOn: 'none' }).rotate()
+        .resize(FULL_VIEW_MAX, FULL_VIEW_MAX, { fit: 'inside', withoutEnlargement: true })
+        .jpeg({ quality: 90 }).toBuffer();
+      return { body, contentType: 'image/jpeg' };
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,289 @@
+// Builds a FAISS index from a stream of (photo ids, vectors) batches in one pass over the source:
+//   1. spool every batch to disk (unit length, as flat-index segment files) and keep a uniform sample;
+//   2. once the size is known, choose the index (index-policy.ts):
+//      - flat: read the segments back as FAISS files (no number[] conversion at all);
+//      - IVF: train the coarse quantizer on the sample, stream the spool into the index, then calibrate
+//        nprobe against exact search (the spool segments searched one at a time as flat indexes).
+// The function yields to the event loop between chunks, so a worker that builds a new index can keep
+// answering searches on the old one until it swaps them.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { VectorIndexError } from './errors.js';
+import { patchNprobe } from './faiss-file.js';
+import { assertFreeSpace, estimateIndexBytes } from './disk.js';
+import { type IndexKind, MAX_TRAIN_ROWS, planIndex } from './index-policy.js';
+import { type FaissIndex, faiss, METRIC_INNER_PRODUCT, releaseDroppedIndexes } from './native.js';
+import { assertVectorBatch, normaliseRowsInto, toNumbers } from './vector-math.js';
+import { ReservoirSample, VectorSpool } from './vector-spool.js';
+
+export interface VectorBatch {
+  photoIds: Uint32Array;
+  /** Row-major, photoIds.length × dim. */
+  vectors: Float32Array;
+  /** Catalogue embedding row ids of these vectors (optional): the largest is kept to catch up later. */
+  embeddingIds?: ArrayLike<number>;
+}
+
+export type VectorSource = Iterable<VectorBatch> | AsyncIterable<VectorBatch>;
+
+export interface BuildProgress {
+  phase: 'reading' | 'training' | 'adding' | 'calibrating';
+  done: number;
+  total: number;
+}
+
+export interface BuildOptions {
+  modelId: string;
+  dim: number;
+  /** 'auto' (default) picks flat or IVF by size. */
+  kind?: 'auto' | IndexKind;
+  /** IVF: override the number of lists. */
+  nlist?: number;
+  /** IVF: use this nprobe instead of calibrating one. */
+  nprobe?: number;
+  /** IVF calibration: recall@k against exact search that nprobe must reach (default 0.995). */
+  targetRecall?: number;
+  /** IVF calibration: queries (row-major, unit length). Default: midpoints of pairs of sampled photos. */
+  calibrationQueries?: Float32Array;
+  /** Largest nprobe calibration may choose (default nlist / 8). */
+  maxNprobe?: number;
+  /** Scratch space for the spool (default: the OS temp dir). Needs rows × dim × 4 bytes free. */
+  workDir?: string;
+  onProgress?: (progress: BuildProgress) => void;
+}
+
+export interface CalibrationResult {
+  queries: number;
+  k: number;
+  target: number;
+  nprobe: number;
+  recall: number;
+  tried: { nprobe: number; recall: number; msPerQuery: number }[];
+}
+
+export interface IndexMeta {
+  modelId: string;
+  dim: number;
+  kind: IndexKind;
+  nlist: number;
+  nprobe: number;
+  /** Rows the IVF quantizer was trained with a sample of (0 for flat). */
+  trainedOn: number;
+  lastEmbeddingId: number;
+  calibration: CalibrationResult | null;
+  builtAt: number;
+}
+
+export interface IndexParts {
+  index: FaissIndex;
+  meta: IndexMeta;
+  rowIds: Uint32Array;
+  removedRows: Uint32Array;
+}
+
+const ADD_CHUNK_ROWS = 1024;
+const CALIBRATION_QUERIES = 100;
+const CALIBRATION_K = 10;
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export function validateModelAndDim(modelId: unknown, dim: unknown): void {
+  if (typeof modelId !== 'string' || modelId.length === 0) throw new VectorIndexError('modelId must be a non-empty string');
+  if (!Number.isInteger(dim) || (dim as number) < 1 || (dim as number) > 65536) {
+    throw new VectorIndexError(`dim must be an integer in 1..65536, got ${String(dim)}`);
+  }
+}
+
+/** An empty exact index. */
+export function emptyFlat(dim: number): FaissIndex {
+  return faiss().Index.fromFactory(dim, 'Flat', METRIC_INNER_PRODUCT);
+}
+
+class GrowableIds {
+  ids = new Uint32Array(1024);
+  length = 0;
+  push(batch: Uint32Array): void {
+    if (this.length + batch.length > this.ids.length) {
+      const next = new Uint32Array(Math.max(this.ids.length * 2, this.length + batch.length));
+      next.set(this.ids.subarray(0, this.length));
+      this.ids = next;
+    }
+    this.ids.set(batch, this.length);
+    this.length += batch.length;
+  }
+  view(): Uint32Array {
+    return this.ids.slice(0, this.length);
+  }
+}
+
+export async function buildIndexParts(source: VectorSource, opts: BuildOptions): Promise<IndexParts> {
+  validateModelAndDim(opts.modelId, opts.dim);
+  const { dim } = opts;
+  const target = opts.targetRecall ?? 0.995;
+  if (!(target > 0 && target <= 1)) throw new VectorIndexError(`targetRecall must be in (0, 1], got ${target}`);
+  if (opts.calibrationQueries && (opts.calibrationQueries.length === 0 || opts.calibrationQueries.length % dim !== 0)) {
+    throw new VectorIndexError(`calibrationQueries must hold a whole number of ${dim}-d vectors`);
+  }
+  const scratch = mkdtempSync(path.join(opts.workDir ?? os.tmpdir(), 'vector-build-'));
+  const spool = new VectorSpool(path.join(scratch, 'spool'), dim);
+  const sampleRows = opts.kind === 'flat' ? CALIBRATION_QUERIES * 2 : opts.nlist ? planIndex(Infinity, opts).trainRows : MAX_TRAIN_ROWS;
+  const sample = new ReservoirSample(Math.max(sampleRows, CALIBRATION_QUERIES * 2), dim);
+  const ids = new GrowableIds();
+  let lastEmbeddingId = 0;
+  try {
+    for await (const batch of source as AsyncIterable<VectorBatch>) {
+      assertVectorBatch(batch.photoIds, batch.vectors, dim);
+      const unit = new Float32Array(batch.vectors.length);
+      normaliseRowsInto(batch.vectors, unit, dim, (r) => `the vector of photo ${batch.photoIds[r]}`);
+      spool.append(unit);
+      sample.offer(unit);
+      ids.push(batch.photoIds);
+      if (batch.embeddingIds) for (let i = 0; i < batch.embeddingIds.length; i++) lastEmbeddingId = Math.max(lastEmbeddingId, batch.embeddingIds[i]);
+      opts.onProgress?.({ phase: 'reading', done: spool.size, total: 0 });
+      await tick();
+    }
+    spool.finish();
+    const rows = spool.size;
+    const plan = planIndex(rows, opts);
+    const meta: IndexMeta = {
+      modelId: opts.modelId, dim, kind: plan.kind, nlist: plan.nlist, nprobe: 0, trainedOn: 0,
+      lastEmbeddingId, calibration: null, builtAt: Date.now(),
+    };
+    let index: FaissIndex;
+    if (plan.kind === 'flat') {
+      index = await readFlatSegments(spool);
+    } else {
+      if (rows < plan.nlist) throw new VectorIndexError(`an IVF index with ${plan.nlist} lists needs at least ${plan.nlist} vectors, got ${rows}`);
+      // Held in a box so that calibration can drop the only reference once the index is on disk.
+      const built = { index: await trainAndAdd(spool, sample, plan.descriptor, Math.min(plan.trainRows, sample.size), opts) as FaissIndex | null };
+      meta.trainedOn = rows;
+      const queries = opts.calibrationQueries ?? midpointQueries(sample, CALIBRATION_QUERIES);
+      const maxNprobe = Math.min(plan.nlist, opts.maxNprobe ?? Math.max(1, plan.nlist / 8));
+      const tuned = await tuneNprobe(built, spool, scratch, queries, {
+        fixed: opts.nprobe, target, maxNprobe, nlist: plan.nlist, onProgress: opts.onProgress,
+      });
+      index = tuned.index;
+      meta.nprobe = tuned.nprobe;
+      meta.calibration = tuned.calibration;
+    }
+    return { index, meta, rowIds: ids.view(), removedRows: new Uint32Array(0) };
+  } finally {
+    spool.remove();
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+async function readFlatSegments(spool: VectorSpool): Promise<FaissIndex> {
+  if (spool.segments.length === 0) return emptyFlat(spool.dim);
+  const index = faiss().Index.read(spool.segments[0].path);
+  for (const segment of spool.segments.slice(1)) {
+    index.mergeFrom(faiss().Index.read(segment.path)); // moves the vectors; the emptied source is dropped
+    await releaseDroppedIndexes();
+  }
+  return index;
+}
+
+async function trainAndAdd(spool: VectorSpool, sample: ReservoirSample, descriptor: string, trainRows: number, opts: BuildOptions): Promise<FaissIndex> {
+  const index = faiss().Index.fromFactory(spool.dim, descriptor, METRIC_INNER_PRODUCT);
+  opts.onProgress?.({ phase: 'training', done: 0, total: trainRows });
+  index.train(toNumbers(sample.rows().subarray(0, trainRows * spool.dim)));
+  if (!index.isTrained()) throw new VectorIndexError(`training ${descriptor} did not complete`); // add() would abort
+  for (const { startRow, vectors } of spool.chunks(ADD_CHUNK_ROWS)) {
+    index.add(toNumbers(vectors));
+    opts.onProgress?.({ phase: 'adding', done: startRow + vectors.length / spool.dim, total: spool.size });
+    await tick();
+  }
+  return index;
+}
+
+/** Queries between two sampled photos: they fall between clusters, where an IVF index is weakest. */
+function midpointQueries(sample: ReservoirSample, count: number): Float32Array {
+  const { dim } = sample;
+  const n = sample.size;
+  const rows = sample.rows();
+  const out = new Float32Array(count * dim);
+  for (let q = 0; q < count; q++) {
+    const a = Math.floor(sample.random() * n);
+    const b = Math.floor(sample.random() * n);
+    for (let j = 0; j < dim; j++) out[q * dim + j] = rows[a * dim + j] + rows[b * dim + j];
+  }
+  normaliseRowsInto(out, out, dim, (q) => `calibration query ${q}`);
+  return out;
+}
+
+/** Exact top-k rows for each query, by searching the spool's segments one at a time. */
+async function exactTopRows(spool: VectorSpool, queries: Float32Array, k: number): Promise<Set<number>[]> {
+  const nq = queries.length / spool.dim;
+  const best: { row: number; score: number }[][] = Array.from({ length: nq }, () => []);
+  const q = toNumbers(queries);
+  for (const segment of spool.segments) {
+    const flat = faiss().Index.read(segment.path);
+    const kk = Math.min(k, segment.rows);
+    const { labels, distances } = flat.search(q, kk);
+    for (let i = 0; i < nq; i++) {
+      for (let j = 0; j < kk; j++) {
+        const label = labels[i * kk + j];
+        if (label >= 0) best[i].push({ row: segment.startRow + label, score: distances[i * kk + j] });
+      }
+      best[i].sort((x, y) => y.score - x.score).splice(k);
+    }
+    await releaseDroppedIndexes();
+  }
+  return best.map((hits) => new Set(hits.map((h) => h.row)));
+}
+
+interface TuneOptions {
+  fixed?: number;
+  target: number;
+  maxNprobe: number;
+  nlist: number;
+  onProgress?: (progress: BuildProgress) => void;
+}
+
+/**
+ * Sets nprobe by rewriting it in a serialised copy of the index and reading that back: doubling nprobe
+ * from 1 until recall@10 on the calibration queries reaches the target (or maxNprobe is reached).
+ */
+async function tuneNprobe(built: { index: FaissIndex | null }, spool: VectorSpool, scratch: string, queries: Float32Array, o: TuneOptions):
+Promise<{ index: FaissIndex; nprobe: number; calibration: CalibrationResult | null }> {
+  const file = path.join(scratch, 'ivf.faiss');
+  assertFreeSpace(scratch, estimateIndexBytes('ivf', spool.size, spool.dim, o.nlist));
+  built.index!.write(file);
+  built.index = null;
+  if (o.fixed !== undefined) {
+    if (!Number.isInteger(o.fixed) || o.fixed < 1 || o.fixed > o.nlist) throw new VectorIndexError(`nprobe must be in 1..${o.nlist}, got ${o.fixed}`);
+    patchNprobe(file, o.fixed);
+    await releaseDroppedIndexes();
+    return { index: faiss().Index.read(file), nprobe: o.fixed, calibration: null };
+  }
+  const truth = await exactTopRows(spool, queries, CALIBRATION_K);
+  const q = toNumbers(queries);
+  const nq = truth.length;
+  const tried: CalibrationResult['tried'] = [];
+  // One candidate alive at a time: the previous one is dropped and collected before the next is read.
+  const candidate: { index: FaissIndex | null } = { index: null };
+  let nprobe = 1;
+  for (;;) {
+    o.onProgress?.({ phase: 'calibrating', done: tried.length, total: Math.ceil(Math.log2(o.maxNprobe)) + 1 });
+    patchNprobe(file, nprobe);
+    candidate.index = null;
+    await releaseDroppedIndexes();
+    candidate.index = faiss().Index.read(file);
+    const started = performance.now();
+    const { labels } = candidate.index.search(q, CALIBRATION_K);
+    const msPerQuery = (performance.now() - started) / nq;
+    let hits = 0;
+    for (let i = 0; i < nq; i++) for (let j = 0; j < CALIBRATION_K; j++) if (truth[i].has(labels[i * CALIBRATION_K + j])) hits++;
+    const recall = hits / (nq * Math.min(CALIBRATION_K, spool.size));
+    tried.push({ nprobe, recall, msPerQuery });
+    if (recall >= o.target || nprobe >= o.maxNprobe) break;
+    nprobe = Math.min(nprobe * 2, o.maxNprobe);
+    await tick();
+  }
+  const last = tried[tried.length - 1];
+  return {
+    index: candidate.index!,
+    nprobe,
+    calibration: { queries: nq, k: CALIBRATION_K, target: o.target, nprobe, recall: last.recall, tried },
+  };
+}

@@ -1,0 +1,94 @@
+// Web mode's client: each API call is a POST to the local server, events arrive over Server-Sent
+// Events, photos are plain URLs. The access token comes from the URL the page was opened with.
+import type { ApiMethod, MediaKind, PhotoSearchApi, PhotoSearchClient } from '../../shared/api.js';
+import type { ApiEvent, PhotoId } from '../../shared/types.js';
+
+export const TOKEN_HEADER = 'x-photo-search-token';
+const TOKEN_STORAGE_KEY = 'photo-search-token';
+
+export class ApiCallError extends Error {
+  constructor(readonly method: string, message: string, readonly status: number) {
+    super(message);
+    this.name = 'ApiCallError';
+  }
+}
+
+/** The token from ?token=… (kept for this tab so that a reload of a bare URL still works). */
+export function tokenFromLocation(location: Location, storage: Storage | null): string {
+  const fromUrl = new URLSearchParams(location.search).get('token');
+  if (fromUrl) {
+    storage?.setItem(TOKEN_STORAGE_KEY, fromUrl);
+    return fromUrl;
+  }
+  return storage?.getItem(TOKEN_STORAGE_KEY) ?? '';
+}
+
+/** Every API method; `satisfies` makes the compiler flag one added to PhotoSearchApi but missing here. */
+const METHODS = Object.keys({
+  getStatus: 1, listFolders: 1, addFolder: 1, removeFolder: 1, pickFolder: 1, search: 1, findSimilar: 1, getPhoto: 1,
+  setRating: 1, addTags: 1, removeTags: 1, listTags: 1, startIndexing: 1, pauseIndexing: 1, resumeIndexing: 1,
+  cancelIndexing: 1, getIndexingProgress: 1, listFailed: 1, getModelStatus: 1, downloadModel: 1, useModelFolder: 1,
+  findDuplicates: 1, trashPhotos: 1,
+} satisfies Record<ApiMethod, 1>) as ApiMethod[];
+
+export function createWebClient(baseUrl: string, token: string): PhotoSearchClient {
+  const base = baseUrl.replace(/\/$/, '');
+
+  async function call(method: ApiMethod, args: unknown[]): Promise<unknown> {
+    let response: Response;
+    try {
+      response = await fetch(`${base}/api/${method}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [TOKEN_HEADER]: token },
+        body: JSON.stringify(args),
+        cache: 'no-store',
+      });
+    } catch {
+      throw new ApiCallError(method, 'The photo-search server cannot be reached. Is it still running?', 0);
+    }
+    let payload: { ok: boolean; result?: unknown; error?: string };
+    try {
+      payload = await response.json();
+    } catch {
+      throw new ApiCallError(method, `Unexpected answer from the server (HTTP ${response.status})`, response.status);
+    }
+    if (!payload.ok) throw new ApiCallError(method, payload.error ?? `HTTP ${response.status}`, response.status);
+    return payload.result ?? undefined;
+  }
+
+  const listeners = new Set<(event: ApiEvent) => void>();
+  let source: EventSource | null = null;
+  function connectEvents(): void {
+    if (source) return;
+    source = new EventSource(`${base}/api/events?token=${encodeURIComponent(token)}`);
+    source.onmessage = (message) => {
+      let event: ApiEvent;
+      try {
+        event = JSON.parse(message.data) as ApiEvent;
+      } catch {
+        return;
+      }
+      for (const listener of [...listeners]) listener(event);
+    };
+    // EventSource reconnects by itself after a network error.
+  }
+
+  const api = Object.fromEntries(METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)])) as unknown as PhotoSearchApi;
+  return {
+    ...api,
+    onEvent(listener) {
+      listeners.add(listener);
+      connectEvents();
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0 && source) {
+          source.close();
+          source = null;
+        }
+      };
+    },
+    mediaUrl(kind: MediaKind, photoId: PhotoId) {
+      return `${base}/media/${kind}/${photoId}?token=${encodeURIComponent(token)}`;
+    },
+  };
+}

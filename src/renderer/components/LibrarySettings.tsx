@@ -1,0 +1,174 @@
+// Library folders and the CLIP model: used by the first-run screen and by the settings drawer.
+import { useState } from 'react';
+import type { PhotoSearchClient } from '../../shared/api.js';
+import type { LibraryFolder, ModelStatus } from '../../shared/types.js';
+import type { ClientKind } from '../api/client.js';
+import { formatBytes, formatCount } from '../format.js';
+import { notify, notifyError } from '../toast.js';
+import { Icon } from './icons.js';
+import { ProgressBar } from './ProgressBar.js';
+
+interface FoldersProps {
+  client: PhotoSearchClient;
+  kind: ClientKind;
+  folders: LibraryFolder[];
+  onChanged(): void;
+}
+
+/** A path field (web mode, or typed by hand) plus a native picker when the desktop app has one. */
+function PathField({ label, buttonLabel, testId, kind, client, onSubmit }: {
+  label: string;
+  buttonLabel: string;
+  testId: string;
+  kind: ClientKind;
+  client: PhotoSearchClient;
+  onSubmit(path: string): Promise<void>;
+}) {
+  const [path, setPath] = useState('');
+  const [busy, setBusy] = useState(false);
+  async function submit(value: string) {
+    const clean = value.trim();
+    if (!clean) return;
+    setBusy(true);
+    try {
+      await onSubmit(clean);
+      setPath('');
+    } catch (error) {
+      notifyError(error);
+    } finally {
+      setBusy(false);
+    }
+  }
+  return (
+    <form
+      className="path-field"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void submit(path);
+      }}
+    >
+      {kind === 'desktop' && (
+        <button
+          type="button"
+          disabled={busy}
+          onClick={() => void client.pickFolder().then((picked) => (picked ? submit(picked) : undefined), notifyError)}
+          data-testid={`${testId}-browse`}
+        >
+          <Icon name="folder" /> Choose…
+        </button>
+      )}
+      <input
+        type="text"
+        dir="auto"
+        value={path}
+        onChange={(e) => setPath(e.target.value)}
+        placeholder={kind === 'desktop' ? 'or type a path, e.g. /home/me/Pictures' : 'Folder path, e.g. /home/me/Pictures'}
+        aria-label={label}
+        data-testid={`${testId}-input`}
+        spellCheck={false}
+      />
+      <button type="submit" className="primary" disabled={busy || !path.trim()} data-testid={`${testId}-submit`}>
+        {buttonLabel}
+      </button>
+    </form>
+  );
+}
+
+export function FoldersSection({ client, kind, folders, onChanged }: FoldersProps) {
+  return (
+    <section className="settings-section" aria-labelledby="folders-heading">
+      <h3 id="folders-heading"><Icon name="folder" /> Photo folders</h3>
+      {folders.length === 0 ? (
+        <p className="muted">No folders yet. Add the folders that hold your photos; subfolders are included.</p>
+      ) : (
+        <ul className="folder-list" data-testid="folder-list">
+          {folders.map((folder) => (
+            <li key={folder.id}>
+              <span className="path" dir="auto" title={folder.path}>{folder.path}</span>
+              <span className="muted">{formatCount(folder.photoCount)} photos</span>
+              <button
+                type="button"
+                className="icon-button"
+                aria-label={`Remove folder ${folder.path}`}
+                onClick={() => {
+                  if (!window.confirm(`Stop watching ${folder.path}? Your files stay where they are.`)) return;
+                  void client.removeFolder(folder.id).then(onChanged, notifyError);
+                }}
+              >
+                <Icon name="close" />
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      <PathField
+        label="Folder to add"
+        buttonLabel="Add folder"
+        testId="add-folder"
+        kind={kind}
+        client={client}
+        onSubmit={async (path) => {
+          const folder = await client.addFolder(path);
+          notify(`Added ${folder.path}`);
+          onChanged();
+        }}
+      />
+    </section>
+  );
+}
+
+interface ModelProps {
+  client: PhotoSearchClient;
+  kind: ClientKind;
+  model: ModelStatus | null;
+  onChanged(status: ModelStatus): void;
+}
+
+export function ModelSection({ client, kind, model, onChanged }: ModelProps) {
+  const downloading = model?.state === 'downloading';
+  const progress = model?.progress;
+  return (
+    <section className="settings-section" aria-labelledby="model-heading" data-testid="model-section">
+      <h3 id="model-heading"><Icon name="search" /> Search model</h3>
+      {model?.state === 'ready' ? (
+        <p data-testid="model-status" data-state="ready">
+          <span className="ok-dot" aria-hidden="true" /> <strong>{model.modelId}</strong> is ready
+          {model.dir && <span className="muted path" dir="auto"> — {model.dir}</span>}
+        </p>
+      ) : (
+        <p className="muted" data-testid="model-status" data-state={model?.state ?? 'unknown'}>
+          Search runs a CLIP model on this computer. Download it once (about 600 MB), or use a folder that
+          already holds one. Photos never leave your machine.
+        </p>
+      )}
+      {model?.state === 'error' && <p className="error-text" role="alert">{model.error}</p>}
+      {downloading && (
+        <div className="download" data-testid="model-download">
+          <ProgressBar value={progress ? progress.receivedBytes : null} max={progress?.totalBytes || 1} label="Model download" testId="model-download-progress" />
+          <span className="muted">
+            {progress ? `${progress.file}: ${formatBytes(progress.receivedBytes)}${progress.totalBytes ? ` of ${formatBytes(progress.totalBytes)}` : ''}` : 'Starting…'}
+          </span>
+        </div>
+      )}
+      {model?.state !== 'ready' && (
+        <button
+          type="button"
+          className="primary"
+          disabled={downloading}
+          data-testid="model-download-button"
+          onClick={() => void client.downloadModel(null).catch(notifyError)}
+        >
+          <Icon name="download" /> {downloading ? 'Downloading…' : 'Download the model'}
+        </button>
+      )}
+      <PathField
+        label="Model folder"
+        buttonLabel={model?.state === 'ready' ? 'Use another model' : 'Use this folder'}
+        testId="model-folder"
+        kind={kind}
+        client={client}
+        onSubmit={async (path) => onChanged(await client.useModelFolder(path))}
+      />
+    </section>
+  );
+}

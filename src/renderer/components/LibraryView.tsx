@@ -1,0 +1,231 @@
+// The library: the result grid with its selection, the bulk actions bar and the viewer.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { PhotoSearchClient } from '../../shared/api.js';
+import type { PhotoId, PhotoSummary } from '../../shared/types.js';
+import type { ResultsSnapshot, ResultsStore } from '../state/results.js';
+import {
+  addAll, EMPTY_SELECTION, selectAll, selectionCount, selectOnly, toggle, type Selection,
+} from '../state/selection.js';
+import { notify, notifyError } from '../toast.js';
+import { Icon } from './icons.js';
+import { PhotoGrid, type GridClick } from './PhotoGrid.js';
+import { StarRating } from './StarRating.js';
+import { TagInput } from './TagInput.js';
+import { Viewer } from './Viewer.js';
+
+/** Bulk calls carry at most this many ids (the API accepts up to 1M; smaller calls keep the UI lively). */
+const BULK_CHUNK = 50_000;
+
+interface Props {
+  client: PhotoSearchClient;
+  store: ResultsStore;
+  snapshot: ResultsSnapshot;
+  thumbSize: number;
+  emptyMessage: string;
+  /** Whether a change to these tags/ratings can change which photos match (then the results reload). */
+  filtersDependOnEdits: boolean;
+  onFilterTag(tag: string): void;
+  onFindSimilar(photo: PhotoSummary): void;
+}
+
+export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, filtersDependOnEdits, onFilterTag, onFindSimilar }: Props) {
+  const [selection, setSelection] = useState<Selection>(EMPTY_SELECTION);
+  const [focusIndex, setFocusIndex] = useState(-1);
+  const [viewerIndex, setViewerIndex] = useState<number | null>(null);
+  const [busy, setBusy] = useState<string | null>(null);
+  const anchor = useRef(0);
+  const total = snapshot.total ?? 0;
+
+  // A new query starts with nothing selected.
+  useEffect(() => {
+    setSelection(EMPTY_SELECTION);
+    setFocusIndex(-1);
+    setViewerIndex(null);
+    anchor.current = 0;
+  }, [store]);
+
+  // Callbacks read the latest state through a ref so the memoised grid cells keep stable props.
+  const latest = useRef({ selection, store, focusIndex, total });
+  latest.current = { selection, store, focusIndex, total };
+
+  const selectRange = useCallback(async (from: number, to: number, keep: boolean) => {
+    const [start, end] = from <= to ? [from, to] : [to, from];
+    try {
+      const items = await latest.current.store.load(start, end);
+      const ids = items.map((item) => item.id);
+      setSelection((current) => (keep ? addAll(current, ids) : { kind: 'ids', ids: new Set(ids) }));
+    } catch (error) {
+      notifyError(error);
+    }
+  }, []);
+
+  const onClick = useCallback((click: GridClick) => {
+    setFocusIndex(click.index);
+    if (click.range) {
+      void selectRange(anchor.current, click.index, click.toggle);
+      return;
+    }
+    anchor.current = click.index;
+    if (!click.item) return;
+    const id = click.item.id;
+    setSelection((current) => (click.toggle ? toggle(current, id) : selectOnly(id)));
+  }, [selectRange]);
+
+  const onMove = useCallback((index: number, extend: boolean) => {
+    setFocusIndex(index);
+    if (extend) {
+      void selectRange(anchor.current, index, false);
+      return;
+    }
+    anchor.current = index;
+    const item = latest.current.store.getItem(index);
+    if (item) setSelection(selectOnly(item.id));
+    else void latest.current.store.load(index, index).then(([loaded]) => loaded && setSelection(selectOnly(loaded.id)));
+  }, [selectRange]);
+
+  const onToggle = useCallback((index: number) => {
+    const item = latest.current.store.getItem(index);
+    if (item) setSelection((current) => toggle(current, item.id));
+  }, []);
+
+  const onOpen = useCallback((index: number) => {
+    setFocusIndex(index);
+    setViewerIndex(index);
+  }, []);
+
+  /** The ids an action applies to: the selection, or else the focused photo. */
+  async function targetIds(): Promise<PhotoId[]> {
+    const { selection: current, store: results, focusIndex: focus } = latest.current;
+    if (current.kind === 'ids') {
+      if (current.ids.size > 0) return [...current.ids];
+      const focused = focus >= 0 ? results.getItem(focus) : undefined;
+      return focused ? [focused.id] : [];
+    }
+    const ids: PhotoId[] = [];
+    for await (const chunk of results.allIds()) for (const id of chunk) if (!current.except.has(id)) ids.push(id);
+    return ids;
+  }
+
+  async function applyBulk(label: string, ids: PhotoId[], call: (chunk: PhotoId[]) => Promise<void>, change: (item: PhotoSummary) => PhotoSummary) {
+    if (ids.length === 0) return;
+    setBusy(label);
+    try {
+      for (let i = 0; i < ids.length; i += BULK_CHUNK) await call(ids.slice(i, i + BULK_CHUNK));
+      const set = new Set(ids);
+      store.patch((item) => set.has(item.id), change);
+      if (filtersDependOnEdits) store.refresh();
+      if (ids.length > 1) notify(`${label}: ${ids.length.toLocaleString()} photos`);
+    } catch (error) {
+      notifyError(error);
+    } finally {
+      setBusy(null);
+    }
+  }
+
+  async function rate(ids: PhotoId[], rating: number) {
+    await applyBulk(rating ? `Rated ${rating}★` : 'Rating cleared', ids, (chunk) => client.setRating(chunk, rating), (item) => ({ ...item, rating }));
+  }
+  async function addTag(ids: PhotoId[], tag: string) {
+    await applyBulk(`Tagged “${tag}”`, ids, (chunk) => client.addTags(chunk, [tag]), (item) => (item.tags.includes(tag) ? item : { ...item, tags: [...item.tags, tag] }));
+  }
+  async function removeTag(ids: PhotoId[], tag: string) {
+    await applyBulk(`Removed “${tag}”`, ids, (chunk) => client.removeTags(chunk, [tag]), (item) => ({ ...item, tags: item.tags.filter((t) => t !== tag) }));
+  }
+
+  const rateSelection = useCallback((rating: number) => {
+    void targetIds().then((ids) => rate(ids, rating));
+  }, [client, store, filtersDependOnEdits]);
+
+  const count = selectionCount(selection, total);
+  const viewerItem = viewerIndex === null ? undefined : store.getItem(viewerIndex);
+  useEffect(() => {
+    if (viewerIndex !== null && !viewerItem) store.request(viewerIndex, viewerIndex);
+  }, [store, viewerIndex, viewerItem]);
+
+  // The rating shown for the selection: shared by all loaded selected photos, else none.
+  const selectedRatings = new Set<number>();
+  if (count > 0 && selection.kind === 'ids') {
+    for (const id of selection.ids) {
+      const index = store.indexOf(id);
+      const item = index >= 0 ? store.getItem(index) : undefined;
+      if (item) selectedRatings.add(item.rating);
+      if (selectedRatings.size > 1) break;
+    }
+  }
+  const commonRating = selectedRatings.size === 1 ? [...selectedRatings][0] : 0;
+
+  return (
+    <div className="library-view">
+      {count > 0 && (
+        <div className="selection-bar" role="toolbar" aria-label="Selection actions" data-testid="selection-bar">
+          <span className="selection-count" data-testid="selection-count">{count.toLocaleString()} selected</span>
+          <StarRating value={commonRating} label="Rate selected photos" onChange={rateSelection} testId="selection-rating" disabled={busy !== null} />
+          <TagInput client={client} label="Tag selected photos" placeholder="Add tag to selection…" testId="selection-tag-input" onAdd={(tag) => void targetIds().then((ids) => addTag(ids, tag))} />
+          <TagInput client={client} label="Remove a tag from selected photos" placeholder="Remove tag…" testId="selection-untag-input" onAdd={(tag) => void targetIds().then((ids) => removeTag(ids, tag))} />
+          {count === 1 && selection.kind === 'ids' && (
+            <button
+              type="button"
+              onClick={() => {
+                const id = [...selection.ids][0];
+                const index = store.indexOf(id);
+                const item = index >= 0 ? store.getItem(index) : undefined;
+                if (item) onFindSimilar(item);
+              }}
+            >
+              <Icon name="similar" /> Similar
+            </button>
+          )}
+          {busy && <span className="muted" role="status">{busy}…</span>}
+          <span className="spacer" />
+          <button type="button" onClick={() => setSelection(selectAll())} disabled={selection.kind === 'all' && selection.except.size === 0}>Select all</button>
+          <button type="button" onClick={() => setSelection(EMPTY_SELECTION)} data-testid="clear-selection">Clear</button>
+        </div>
+      )}
+      <PhotoGrid
+        client={client}
+        store={store}
+        snapshot={snapshot}
+        selection={selection}
+        focusIndex={focusIndex}
+        thumbSize={thumbSize}
+        emptyMessage={emptyMessage}
+        onClick={onClick}
+        onOpen={onOpen}
+        onMove={onMove}
+        onToggle={onToggle}
+        onSelectAll={() => setSelection(selectAll())}
+        onClearSelection={() => setSelection(EMPTY_SELECTION)}
+        onRate={rateSelection}
+      />
+      {viewerIndex !== null && (
+        <Viewer
+          client={client}
+          index={viewerIndex}
+          total={total}
+          item={viewerItem}
+          onNavigate={(index) => {
+            setViewerIndex(index);
+            setFocusIndex(index);
+            const item = store.getItem(index);
+            if (item) setSelection(selectOnly(item.id));
+          }}
+          onClose={() => {
+            setViewerIndex(null);
+            (document.querySelector('[data-testid="photo-grid"]') as HTMLElement | null)?.focus();
+          }}
+          onRate={(photo, rating) => void rate([photo.id], rating)}
+          onAddTag={(photo, tag) => void addTag([photo.id], tag)}
+          onRemoveTag={(photo, tag) => void removeTag([photo.id], tag)}
+          onFilterTag={(tag) => {
+            setViewerIndex(null);
+            onFilterTag(tag);
+          }}
+          onFindSimilar={(photo) => {
+            setViewerIndex(null);
+            onFindSimilar(photo);
+          }}
+        />
+      )}
+    </div>
+  );
+}

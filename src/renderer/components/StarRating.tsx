@@ -1,0 +1,31 @@
+// 0–5 stars. Clicking the current rating again clears it; each star is a labelled button.
+import { Icon } from './icons.js';
+
+interface Props {
+  value: number;
+  onChange(rating: number): void;
+  label: string;
+  size?: number;
+  testId?: string;
+  disabled?: boolean;
+}
+
+export function StarRating({ value, onChange, label, size = 18, testId, disabled }: Props) {
+  return (
+    <div className="stars" role="group" aria-label={label} data-testid={testId} data-rating={value}>
+      {[1, 2, 3, 4, 5].map((star) => (
+        <button
+          key={star}
+          type="button"
+          className={star <= value ? 'star on' : 'star'}
+          aria-label={`${star} star${star > 1 ? 's' : ''}`}
+          aria-pressed={star <= value}
+          disabled={disabled}
+          onClick={() => onChange(star === value ? 0 : star)}
+        >
+          <Icon name="star" size={size} filled={star <= value} />
+        </button>
+      ))}
+    </div>
+  );
+}

@@ -1,0 +1,176 @@
+// A paged, sparse view of one query's results. The grid asks for the rows it shows; pages are fetched
+// on demand (newest request first, at most two at a time) and old pages are dropped past a budget, so
+// 624,000 results cost the memory of the few thousand around the viewport.
+import type { PhotoSearchClient } from '../../shared/api.js';
+import type { PhotoId, PhotoSummary, SearchFilters, SearchResponse } from '../../shared/types.js';
+
+export type ResultsQuery =
+  | { kind: 'search'; query: string; filters: SearchFilters }
+  | { kind: 'similar'; photoId: PhotoId; filters: SearchFilters };
+
+export const PAGE_SIZE = 200;
+const MAX_CACHED_PAGES = 150;
+const MAX_PARALLEL_FETCHES = 2;
+
+export interface ResultsSnapshot {
+  version: number;
+  total: number | null;
+  tookMs: number | null;
+  mode: SearchResponse['mode'] | null;
+  error: string | null;
+  loading: boolean;
+}
+
+export class ResultsStore {
+  private readonly pages = new Map<number, PhotoSummary[]>();
+  private readonly inFlight = new Set<number>();
+  private wanted: number[] = [];
+  private listeners = new Set<() => void>();
+  private snapshot: ResultsSnapshot = { version: 0, total: null, tookMs: null, mode: null, error: null, loading: true };
+  private disposed = false;
+
+  constructor(private readonly client: PhotoSearchClient, readonly query: ResultsQuery) {}
+
+  subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = (): ResultsSnapshot => this.snapshot;
+
+  private update(patch: Partial<ResultsSnapshot>): void {
+    this.snapshot = { ...this.snapshot, ...patch, version: this.snapshot.version + 1 };
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /** Starts the first page: it tells the total. */
+  start(): void {
+    this.request(0, 0);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.listeners.clear();
+  }
+
+  getItem(index: number): PhotoSummary | undefined {
+    return this.pages.get(Math.floor(index / PAGE_SIZE))?.[index % PAGE_SIZE];
+  }
+
+  /** The index of a photo among loaded pages, or -1. */
+  indexOf(photoId: PhotoId): number {
+    for (const [page, items] of this.pages) {
+      const at = items.findIndex((item) => item.id === photoId);
+      if (at !== -1) return page * PAGE_SIZE + at;
+    }
+    return -1;
+  }
+
+  /** Asks for the pages covering [start, end] (inclusive); the latest call wins the queue. */
+  request(start: number, end: number): void {
+    if (this.disposed) return;
+    const first = Math.max(0, Math.floor(start / PAGE_SIZE));
+    const last = Math.max(first, Math.floor(end / PAGE_SIZE));
+    const total = this.snapshot.total;
+    const lastPage = total === null ? first : Math.max(0, Math.ceil(total / PAGE_SIZE) - 1);
+    const wanted: number[] = [];
+    for (let page = first; page <= Math.min(last, lastPage); page++) {
+      if (!this.pages.has(page) && !this.inFlight.has(page)) wanted.push(page);
+    }
+    this.wanted = wanted;
+    this.pump();
+  }
+
+  /** Loads every page in [start, end] and returns the items (for range selection, bulk actions). */
+  async load(start: number, end: number): Promise<PhotoSummary[]> {
+    const out: PhotoSummary[] = [];
+    for (let page = Math.floor(start / PAGE_SIZE); page <= Math.floor(end / PAGE_SIZE); page++) {
+      const items = this.pages.get(page) ?? (await this.fetchPage(page, false));
+      for (let i = 0; i < items.length; i++) {
+        const index = page * PAGE_SIZE + i;
+        if (index >= start && index <= end) out.push(items[i]);
+      }
+    }
+    return out;
+  }
+
+  /** Every photo id in the results, page by page (bulk actions on "select all"). */
+  async *allIds(chunk = 1000): AsyncGenerator<PhotoId[]> {
+    for (let offset = 0; ; offset += chunk) {
+      const response = await this.fetch(offset, chunk);
+      if (response.items.length === 0) return;
+      yield response.items.map((item) => item.id);
+      if (response.items.length < chunk || offset + chunk >= response.total) return;
+    }
+  }
+
+  /** Reloads the pages being shown, keeping the old items until the new ones arrive. */
+  refresh(): void {
+    if (this.disposed) return;
+    const shown = [...this.pages.keys()];
+    for (const page of shown) {
+      if (!this.wanted.includes(page)) this.wanted.push(page);
+    }
+    if (shown.length === 0) this.wanted.push(0);
+    this.pump();
+  }
+
+  /** Applies a local change (rating, tags) to loaded items without a round trip. */
+  patch(matches: (item: PhotoSummary) => boolean, change: (item: PhotoSummary) => PhotoSummary): void {
+    let touched = false;
+    for (const [page, items] of this.pages) {
+      if (items.some(matches)) {
+        this.pages.set(page, items.map((item) => (matches(item) ? change(item) : item)));
+        touched = true;
+      }
+    }
+    if (touched) this.update({});
+  }
+
+  /** Removes photos (trashed) from loaded pages; the next refresh makes paging exact again. */
+  remove(ids: ReadonlySet<PhotoId>): void {
+    for (const [page, items] of this.pages) this.pages.set(page, items.filter((item) => !ids.has(item.id)));
+    this.update({ total: this.snapshot.total === null ? null : Math.max(0, this.snapshot.total - ids.size) });
+    this.refresh();
+  }
+
+  private pump(): void {
+    while (this.inFlight.size < MAX_PARALLEL_FETCHES && this.wanted.length > 0) {
+      const page = this.wanted.shift()!;
+      if (this.inFlight.has(page)) continue;
+      void this.fetchPage(page, true).catch(() => undefined);
+    }
+  }
+
+  private fetch(offset: number, limit: number): Promise<SearchResponse> {
+    const filters = Object.keys(this.query.filters).length ? this.query.filters : undefined;
+    return this.query.kind === 'search'
+      ? this.client.search({ query: this.query.query.trim(), filters, offset, limit })
+      : this.client.findSimilar({ photoId: this.query.photoId, filters, offset, limit });
+  }
+
+  private async fetchPage(page: number, queued: boolean): Promise<PhotoSummary[]> {
+    this.inFlight.add(page);
+    try {
+      const response = await this.fetch(page * PAGE_SIZE, PAGE_SIZE);
+      if (this.disposed) return response.items;
+      this.pages.set(page, response.items);
+      this.evict(page);
+      this.update({ total: response.total, tookMs: page === 0 || this.snapshot.tookMs === null ? response.tookMs : this.snapshot.tookMs, mode: response.mode, error: null, loading: false });
+      return response.items;
+    } catch (error) {
+      if (!this.disposed) this.update({ error: (error as Error).message, loading: false });
+      throw error;
+    } finally {
+      this.inFlight.delete(page);
+      if (queued && !this.disposed) this.pump();
+    }
+  }
+
+  /** Drops the pages farthest from the one just loaded once over budget. */
+  private evict(near: number): void {
+    if (this.pages.size <= MAX_CACHED_PAGES) return;
+    const byDistance = [...this.pages.keys()].sort((a, b) => Math.abs(b - near) - Math.abs(a - near));
+    for (const page of byDistance.slice(0, this.pages.size - MAX_CACHED_PAGES)) this.pages.delete(page);
+  }
+}
