@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { PhotoSearchApi } from '../src/shared/api.js';
 import type { ApiEvent, SearchRequest, SearchResponse } from '../src/shared/types.js';
+import { LibraryService } from '../src/main/core/service/library-service.js';
 import { startWebServer, type MediaResponse, type RunningWebServer, type WebServerBackend } from '../src/main/core/server/web-server.js';
 
 const SECRET = 'TOP-SECRET-CONTENT-8c1f';
@@ -266,14 +267,7 @@ describe('web server', () => {
 });
 
 describe('web server with the real library service', () => {
-  test('a catalogued photo that became a symlink to a file outside the library folders is not served', async (t) => {
-    let LibraryService: typeof import('../src/main/core/service/library-service.js').LibraryService;
-    try {
-      ({ LibraryService } = await import('../src/main/core/service/library-service.js'));
-    } catch (error) {
-      t.skip(`LibraryService is not available in this build: ${(error as Error).message}`);
-      return;
-    }
+  test('a catalogued photo that became a symlink to a file outside the library folders is not served', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'web-server-real-'));
     const photos = path.join(dir, 'photos');
     const renderer = path.join(dir, 'renderer');

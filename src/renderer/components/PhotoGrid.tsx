@@ -89,7 +89,9 @@ export function PhotoGrid(props: Props) {
   const lastRow = rows[rows.length - 1]?.index ?? 0;
   useEffect(() => {
     if (rowCount === 0) return;
-    store.request(firstRow * layout.columns, (lastRow + 1) * layout.columns - 1);
+    // The rows on screen first, then about a screen more either way, so paging rarely shows blanks.
+    const span = (lastRow - firstRow + 1) * layout.columns;
+    store.request(firstRow * layout.columns, (lastRow + 1) * layout.columns - 1, span);
   }, [store, firstRow, lastRow, layout.columns, rowCount, snapshot.total]);
 
   // Keep the keyboard focus in view.
@@ -202,6 +204,14 @@ export function PhotoGrid(props: Props) {
   );
 }
 
+/** Clearing src of an image that leaves the DOM cancels its download if it is still under way. */
+function abortOnUnmount(image: HTMLImageElement | null): (() => void) | void {
+  if (!image) return;
+  return () => {
+    if (!image.complete) image.src = '';
+  };
+}
+
 interface CellProps {
   index: number;
   item: PhotoSummary | undefined;
@@ -213,8 +223,20 @@ interface CellProps {
   onOpen(index: number): void;
 }
 
+/**
+ * A cell asks for its thumbnail only once it has stayed on screen briefly: a fast fling then starts no
+ * requests for the thousands of cells it flies past (the browser's few connections per host would
+ * otherwise queue them ahead of the ones the user stops on).
+ */
+const THUMB_DELAY_MS = 70;
+
 const GridCell = memo(function GridCell({ index, item, size, selected, focused, src, onClick, onOpen }: CellProps) {
   const [failed, setFailed] = useState(false);
+  const [settled, setSettled] = useState(false);
+  useEffect(() => {
+    const timer = setTimeout(() => setSettled(true), THUMB_DELAY_MS);
+    return () => clearTimeout(timer);
+  }, []);
   const name = item ? fileName(item.path) : '';
   const classes = ['cell'];
   if (selected) classes.push('selected');
@@ -238,8 +260,9 @@ const GridCell = memo(function GridCell({ index, item, size, selected, focused, 
       onClick={(event: MouseEvent) => onClick({ index, item, toggle: event.ctrlKey || event.metaKey, range: event.shiftKey })}
       onDoubleClick={() => onOpen(index)}
     >
-      {item && src && !failed && (
+      {item && src && settled && !failed && (
         <img
+          ref={abortOnUnmount}
           src={src}
           alt={name}
           draggable={false}

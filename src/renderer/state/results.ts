@@ -66,16 +66,23 @@ export class ResultsStore {
     return -1;
   }
 
-  /** Asks for the pages covering [start, end] (inclusive); the latest call wins the queue. */
-  request(start: number, end: number): void {
+  /**
+   * Asks for the pages covering [start, end] (inclusive), then those within `lookahead` items either
+   * side; the latest call replaces the queue (pages scrolled past are no longer wanted).
+   */
+  request(start: number, end: number, lookahead = 0): void {
     if (this.disposed) return;
-    const first = Math.max(0, Math.floor(start / PAGE_SIZE));
-    const last = Math.max(first, Math.floor(end / PAGE_SIZE));
     const total = this.snapshot.total;
-    const lastPage = total === null ? first : Math.max(0, Math.ceil(total / PAGE_SIZE) - 1);
+    const lastPage = total === null ? Math.floor(start / PAGE_SIZE) : Math.max(0, Math.ceil(total / PAGE_SIZE) - 1);
+    const pageOf = (index: number) => Math.min(lastPage, Math.max(0, Math.floor(index / PAGE_SIZE)));
     const wanted: number[] = [];
-    for (let page = first; page <= Math.min(last, lastPage); page++) {
-      if (!this.pages.has(page) && !this.inFlight.has(page)) wanted.push(page);
+    const want = (page: number) => {
+      if (!this.pages.has(page) && !this.inFlight.has(page) && !wanted.includes(page)) wanted.push(page);
+    };
+    for (let page = pageOf(start); page <= pageOf(end); page++) want(page);
+    if (lookahead > 0) {
+      for (let page = pageOf(end); page <= pageOf(end + lookahead); page++) want(page);
+      for (let page = pageOf(start); page >= pageOf(start - lookahead); page--) want(page);
     }
     this.wanted = wanted;
     this.pump();

@@ -454,6 +454,14 @@ export class Catalogue {
     return photoIds.map((id) => byId.get(id)).filter((p): p is PhotoDetail => p !== undefined);
   }
 
+  /** Paths of the given photos (export writes one per vector row; lighter than getPhotos). */
+  photoPaths(photoIds: PhotoId[]): Map<PhotoId, string> {
+    if (photoIds.length === 0) return new Map();
+    const rows = this.db.prepare('SELECT id, path FROM photos WHERE id IN (SELECT value FROM json_each(?))').raw(true)
+      .all(JSON.stringify(photoIds)) as [PhotoId, string][];
+    return new Map(rows);
+  }
+
   /** Ids and paths of visible photos, keyset-paged by id (duplicates' perceptual pass walks them all). */
   visiblePhotoPaths(afterId: PhotoId, limit: number): { id: PhotoId; path: string }[] {
     return this.db.prepare(`SELECT id, path FROM photos WHERE id > ? AND ${VISIBLE} ORDER BY id LIMIT ?`)

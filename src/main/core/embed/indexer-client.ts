@@ -95,13 +95,15 @@ export class IndexerClient extends EventEmitter<ClientEvents> {
     const child = this.launcher(this.entry);
     this.child = child;
     this.lastProgress = null;
-    let settled = false;
     let resolveExit!: () => void;
     this.exited = new Promise((resolve) => (resolveExit = resolve));
+    // Settled when the process has exited, so the client can start the next run as soon as this resolves.
     return new Promise<IndexingSummary>((resolve, reject) => {
+      let summary: IndexingSummary | null = null;
+      let failure: Error | null = null;
       const fail = (error: Error): void => {
-        if (settled) return;
-        settled = true;
+        if (failure || summary) return;
+        failure = error;
         if (this.lastProgress?.state !== 'error') {
           this.setProgress({
             ...(this.lastProgress ?? { done: 0, total: 0, failed: 0, photosPerSecond: 0, etaSeconds: null }),
@@ -109,24 +111,21 @@ export class IndexerClient extends EventEmitter<ClientEvents> {
           });
         }
         if (this.listenerCount('error') > 0) this.emit('error', error);
-        reject(error);
       };
       child.onMessage((message) => {
-        if (message.type === 'progress') {
-          if (!settled) this.setProgress(message.progress);
-        } else if (message.type === 'done') {
-          if (settled) return;
-          settled = true;
-          this.emit('done', message.summary);
-          resolve(message.summary);
-        } else if (message.type === 'error') {
-          fail(new Error(message.message));
-        }
+        if (failure || summary) return;
+        if (message.type === 'progress') this.setProgress(message.progress);
+        else if (message.type === 'done') {
+          summary = message.summary;
+          this.emit('done', summary);
+        } else if (message.type === 'error') fail(new Error(message.message));
       });
       child.onExit((code, signal) => {
         if (this.child === child) this.child = null;
         resolveExit();
         fail(new IndexerExitError(code, signal));
+        if (summary) resolve(summary);
+        else reject(failure!);
       });
       child.send({ type: 'start', ...request });
     });

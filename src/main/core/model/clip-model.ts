@@ -23,8 +23,6 @@ interface Tower {
   session: InferenceSession;
   inputName: string;
   inputType: string;
-  /** Per-sample input shape (without the batch dimension), numbers where the model fixes them. */
-  sampleShape: (number | string)[];
   /** The model's fixed batch size, or null when the batch dimension is dynamic. */
   fixedBatch: number | null;
   outputName: string;
@@ -116,7 +114,7 @@ export class ClipModel {
     });
   }
 
-  /** Releases both sessions; the model can still be used afterwards (sessions are re-created). */
+  /** Releases both sessions (call when no embedding is in flight); later calls re-create them. */
   async release(): Promise<void> {
     const towers = [this.visual, this.textual];
     this.visual = this.textual = null;
@@ -217,7 +215,7 @@ export class ClipModel {
     const fixedBatch = typeof batch === 'number' && batch > 0 ? batch : null;
     const outputName = session.outputNames.includes('embedding') ? 'embedding' : session.outputNames[0];
     if (outputName === undefined) fail('the model has no outputs');
-    return { session, inputName: input.name, inputType: input.type, sampleShape: shape.slice(1), fixedBatch, outputName };
+    return { session, inputName: input.name, inputType: input.type, fixedBatch, outputName };
   }
 }
 

@@ -4,13 +4,20 @@
 // kernel: Resize(S) sets the short side to S and the long side to int(S * long / short);
 // CenterCrop takes top = int(round((h - S) / 2)) with Python's round-half-to-even.
 //
-// decodeForEmbedding() decodes a photo once and derives both the tensor and a thumbnail from one
-// bounded raw RGB image (JPEG shrink-on-load keeps that decode cheap for large photos).
+// Two paths:
+// - preprocessImage(): full-size decode + a port of Pillow's resampling: bit-exact with the
+//   reference, but a 12 MP photo costs ~0.5 s. For tests and verification.
+// - decodeForEmbedding(): the indexing path. One decode (JPEG shrink-on-load) to a bounded
+//   intermediate about twice the needed size, from which both the tensor and the thumbnail are
+//   made; measured within 0.005 of the reference per normalised value.
 //
-// Decoding policy: EXIF orientation is applied; a truncated file is an error (failOn 'truncated')
-// rather than a half-grey picture, because truncated photos are mostly files still being copied or
-// synced, and an error lets the caller record it and retry when the file changes. Recoverable
-// glitches that libjpeg only warns about still decode.
+// Decoding policy: EXIF orientation is applied; embedded ICC profiles are ignored, as PIL (the
+// reference, and CLIP's training loader) ignores them, so thumbnails are not colour-managed either.
+// A truncated file is an error (failOn 'truncated') rather than a half-grey picture: truncated
+// photos are mostly files still being copied or synced, and an error lets the caller record it and
+// retry when the file changes. ('truncated' is also less strict than sharp's default, 'warning',
+// which rejects files over any decoder warning; badly corrupt data, like exif-samples'
+// corrupted.jpg, fails either way.)
 
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -64,7 +71,9 @@ export function planResize(width: number, height: number, cfg: PreprocessCfg): R
     const ratio = Math.max(width / tw, height / th);
     rw = Math.max(1, roundHalfEven(width / ratio));
     rh = Math.max(1, roundHalfEven(height / ratio));
-    return { resizeWidth: rw, resizeHeight: rh, offsetLeft: -Math.floor((tw - rw) / 2), offsetTop: -Math.floor((th - rh) / 2) };
+    const padLeft = Math.floor((tw - rw) / 2);
+    const padTop = Math.floor((th - rh) / 2);
+    return { resizeWidth: rw, resizeHeight: rh, offsetLeft: padLeft ? -padLeft : 0, offsetTop: padTop ? -padTop : 0 };
   } else if (tw === th) {
     // torchvision Resize(int): short side to S, long side int(S * long / short)
     if (width <= height) {
@@ -125,7 +134,6 @@ export function rgbToTensor(rgb: Uint8Array, plan: ResizePlan, cfg: PreprocessCf
   return tensor;
 }
 
-// ignoreIcc: PIL (the reference, and CLIP's training data loader) ignores embedded colour profiles.
 const SHARP_OPTIONS: SharpOptions = { failOn: 'truncated', autoOrient: true, ignoreIcc: true };
 
 interface Region {

@@ -13,6 +13,7 @@
 // following them also rules out cycles). Skipped links are counted in the result.
 // Hidden files and folders (name starting with '.') and Synology '@eaDir' thumbnail folders are skipped.
 import * as nativeFs from 'node:fs';
+import { statSync } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fdir } from 'fdir';
@@ -36,7 +37,7 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Files stat'ed and diffed per batch (and per transaction). */
   batchSize?: number;
-  /** stat calls in flight at once (they run on libuv's thread pool). */
+  /** stat calls in flight at once when storage turns out slow (they run on libuv's thread pool). */
   statConcurrency?: number;
 }
 
@@ -73,6 +74,8 @@ export class FolderUnavailableError extends Error {
 
 const DEFAULT_BATCH = 2000;
 const DEFAULT_STAT_CONCURRENCY = 32;
+/** Average stat time above which storage counts as slow (local disks: ~5 µs cached, ~25 µs cold). */
+const SLOW_STAT_MS = 0.2;
 const HIDDEN_DIRS = new Set(['@eaDir', '$RECYCLE.BIN', 'System Volume Information']);
 
 interface FoundFile {
@@ -195,9 +198,11 @@ async function scanFolderPass(catalogue: Catalogue, folder: LibraryFolder, optio
     result.restored += restores.length;
   };
 
+  const stater = new Stater(concurrency);
   for (let at = 0; at < crawl.photos.length; at += batchSize) {
     options.signal?.throwIfAborted();
-    const files = await statFiles(crawl.photos.slice(at, at + batchSize), concurrency, result);
+    if (at > 0) await new Promise((resolve) => setImmediate(resolve)); // let the event loop breathe between batches
+    const files = await stater.statFiles(crawl.photos.slice(at, at + batchSize), result);
     handleBatch(files);
     processed = Math.min(at + batchSize, crawl.photos.length);
     report('registering', found, processed);
@@ -265,24 +270,55 @@ async function crawlFolder(root: string, nested: string[], result: ScanResult, s
   return { photos, symlinks };
 }
 
-/** stat()s files with bounded parallelism; files that vanished or cannot be read are counted and dropped. */
-async function statFiles(files: string[], concurrency: number, result: ScanResult): Promise<FoundFile[]> {
-  const out: (FoundFile | null)[] = new Array(files.length).fill(null);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < files.length) {
-      const i = next++;
+/**
+ * stat()s a batch of files; files that vanished or cannot be read are counted and dropped. Synchronous
+ * stat is several times faster than the thread-pool version on local disks (cached or not), so a batch
+ * is stat'ed synchronously (a few ms of event loop); when a batch shows slow storage (a network share),
+ * the rest of the scan switches to parallel asynchronous stats, where latency overlaps.
+ */
+class Stater {
+  private parallel = false;
+  constructor(private readonly concurrency: number) {}
+
+  async statFiles(files: string[], result: ScanResult): Promise<FoundFile[]> {
+    const started = performance.now();
+    const out = this.parallel ? await this.statParallel(files, result) : this.statSerial(files, result);
+    if (!this.parallel && files.length >= 100 && (performance.now() - started) / files.length > SLOW_STAT_MS) this.parallel = true;
+    return out;
+  }
+
+  private statSerial(files: string[], result: ScanResult): FoundFile[] {
+    const out: FoundFile[] = [];
+    for (const file of files) {
       try {
-        const s = await stat(files[i]);
-        if (s.isFile()) out[i] = { path: files[i], size: s.size, mtimeMs: s.mtimeMs };
+        const s = statSync(file);
+        if (s.isFile()) out.push({ path: file, size: s.size, mtimeMs: s.mtimeMs });
         else result.ignored++;
       } catch {
         result.unreadable++;
       }
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, files.length) }, worker));
-  return out.filter((f): f is FoundFile => f !== null);
+    return out;
+  }
+
+  private async statParallel(files: string[], result: ScanResult): Promise<FoundFile[]> {
+    const out: (FoundFile | null)[] = new Array(files.length).fill(null);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < files.length) {
+        const i = next++;
+        try {
+          const s = await stat(files[i]);
+          if (s.isFile()) out[i] = { path: files[i], size: s.size, mtimeMs: s.mtimeMs };
+          else result.ignored++;
+        } catch {
+          result.unreadable++;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, files.length) }, worker));
+    return out.filter((f): f is FoundFile => f !== null);
+  }
 }
 
 /** Keeps links to regular files whose real path lies inside the folder; the rest are skipped. */

@@ -150,7 +150,17 @@ function toUint32(data: Buffer): Uint32Array {
   return out;
 }
 
-export function loadParts(dir: string, expect: LoadExpectations = {}): { parts: IndexParts; manifest: IndexManifest } {
+export interface PreparedLoad {
+  manifest: IndexManifest;
+  /** Reads the FAISS file (the expensive, native part). */
+  open(): IndexParts;
+}
+
+/**
+ * Every check that can be done in JS (manifest, checksums, FAISS header against the manifest), so that
+ * a caller can refuse a bad cache before dropping the index it currently serves.
+ */
+export function prepareLoad(dir: string, expect: LoadExpectations = {}): PreparedLoad {
   const m = readManifest(dir);
   if (expect.modelId !== undefined && expect.modelId !== m.modelId) {
     throw new VectorIndexError(`the vector index in ${dir} was built for model ${m.modelId}, not ${expect.modelId}`);
@@ -176,16 +186,21 @@ export function loadParts(dir: string, expect: LoadExpectations = {}): { parts: 
     const ivf = parseIvfParams(start);
     if (ivf.nlist !== m.nlist || ivf.nprobe !== m.nprobe) throw new VectorIndexError(`vector index file ${indexFile}: nlist/nprobe differ from the manifest`);
   }
-  let index: FaissIndex;
-  try {
-    index = faiss().Index.read(indexFile);
-  } catch (err) {
-    throw new VectorIndexError(`vector index file ${indexFile} could not be read: ${(err as Error).message}`);
-  }
-  if (index.ntotal() !== m.rows || index.getDimension() !== m.dim) throw new VectorIndexError(`vector index file ${indexFile} does not match its manifest`);
   const meta: IndexMeta = {
     modelId: m.modelId, dim: m.dim, kind: m.kind, nlist: m.nlist, nprobe: m.nprobe, trainedOn: m.trainedOn,
     lastEmbeddingId: m.lastEmbeddingId, calibration: m.calibration ?? null, builtAt: m.builtAt,
   };
-  return { parts: { index, meta, rowIds, removedRows }, manifest: m };
+  return {
+    manifest: m,
+    open(): IndexParts {
+      let index: FaissIndex;
+      try {
+        index = faiss().Index.read(indexFile);
+      } catch (err) {
+        throw new VectorIndexError(`vector index file ${indexFile} could not be read: ${(err as Error).message}`);
+      }
+      if (index.ntotal() !== m.rows || index.getDimension() !== m.dim) throw new VectorIndexError(`vector index file ${indexFile} does not match its manifest`);
+      return { index, meta, rowIds, removedRows };
+    },
+  };
 }

@@ -2,6 +2,7 @@
 // Everything that calls into it lives behind vector-index.ts, which validates inputs first: faiss-node
 // lets several misuses reach FAISS assertions that abort the whole process (see ../shared/PLATFORM.md).
 import { createRequire } from 'node:module';
+import { threadId } from 'node:worker_threads';
 import type { Index as FaissIndex } from 'faiss-node';
 import { VectorIndexError } from './errors.js';
 
@@ -20,11 +21,31 @@ export const METRIC_INNER_PRODUCT = 0;
 
 let cached: FaissModule | null = null;
 
+// faiss-node keeps the JS constructors its static methods (read, fromFactory) instantiate in a
+// process-wide C++ static, overwritten by every thread that loads the addon. Once two threads have
+// loaded it, one of them calls into the other's V8 isolate and the process dies (V8 fatal error).
+// So one thread per process owns FAISS: the owner is recorded in an environment variable, which
+// VectorSearchService shares with its worker (SHARE_ENV) and clears when the worker exits.
+export const FAISS_OWNER_ENV = 'PHOTO_SEARCH_FAISS_OWNER_THREAD';
+
+export function faissOwner(): string | undefined {
+  return process.env[FAISS_OWNER_ENV] || undefined;
+}
+
 export function faiss(): FaissModule {
   if (cached) return cached;
+  const owner = faissOwner();
+  if (owner !== undefined && owner !== String(threadId)) {
+    throw new VectorIndexError(
+      `FAISS is already in use by thread ${owner} of this process (the vector search worker): ` +
+        'faiss-node can serve only one thread per process, so use that VectorSearchService instead',
+    );
+  }
+  process.env[FAISS_OWNER_ENV] = String(threadId);
   try {
     cached = createRequire(import.meta.url)('faiss-node') as FaissModule;
   } catch (err) {
+    delete process.env[FAISS_OWNER_ENV];
     throw new VectorIndexError(
       `the vector search engine (faiss-node) could not be loaded: ${(err as Error).message}. ` +
         'Reinstall the app, or on Linux install libfaiss-dev and run npm rebuild.',

@@ -2,10 +2,11 @@
 // tens of milliseconds (a search) to minutes (a build); running them in a worker keeps the caller's
 // event loop (Electron's main process, the HTTP server) responsive. Typed arrays cross the thread
 // boundary as bytes, never as JSON arrays; build batches are transferred (zero-copy) by default.
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { BuildProgress, VectorBatch, VectorSource } from './build-index.js';
 import { VectorIndexError } from './errors.js';
 import type { IndexManifest, LoadExpectations } from './index-store.js';
+import { FAISS_OWNER_ENV, faissOwner } from './native.js';
 import type { IndexInfo, SearchHit } from './vector-index.js';
 import type { WireSearchResult, WorkerBuildOptions, WorkerMessage, WorkerRequest } from './worker-protocol.js';
 
@@ -44,16 +45,33 @@ export class VectorSearchService {
   private readonly progress = new Map<number, (p: BuildProgress) => void>();
   private failure: Error | null = null;
 
+  private readonly threadId: number;
+
   private constructor(private readonly worker: Worker) {
+    this.threadId = worker.threadId;
     worker.on('message', (m: WorkerMessage) => this.onMessage(m));
     worker.on('error', (err) => this.fail(err));
-    worker.on('exit', (code) => this.fail(new VectorIndexError(`the vector search worker exited (code ${code})`)));
+    worker.on('exit', (code) => {
+      this.releaseFaiss();
+      this.fail(new VectorIndexError(`the vector search worker exited (code ${code})`));
+    });
   }
 
-  /** Starts the worker thread. The worker script is resolved next to this file (works from dist/). */
+  /**
+   * Starts the worker thread. The worker script is resolved next to this file (works from dist/).
+   * One service per process, and no direct VectorIndex use in other threads meanwhile: faiss-node can
+   * serve only one thread per process (see native.ts).
+   */
   static start(opts: { workerUrl?: URL } = {}): VectorSearchService {
+    const owner = faissOwner();
+    if (owner !== undefined) {
+      throw new VectorIndexError(`FAISS is already in use by thread ${owner} of this process: faiss-node can serve only one thread per process`);
+    }
     const url = opts.workerUrl ?? new URL('./vector-worker.js', import.meta.url);
-    return new VectorSearchService(new Worker(url));
+    const worker = new Worker(url, { env: SHARE_ENV });
+    // Claimed now, not when the worker first loads the addon, so that a second start() fails at once.
+    process.env[FAISS_OWNER_ENV] = String(worker.threadId);
+    return new VectorSearchService(worker);
   }
 
   /** Loads a saved index (replacing the current one). Throws VectorIndexError if missing or damaged. */
@@ -151,7 +169,12 @@ export class VectorSearchService {
     if (this.failure) return;
     this.failure = new VectorIndexError('the vector search service is closed');
     await this.worker.terminate();
+    this.releaseFaiss();
     this.rejectAll(this.failure);
+  }
+
+  private releaseFaiss(): void {
+    if (faissOwner() === String(this.threadId)) delete process.env[FAISS_OWNER_ENV];
   }
 
   private call(req: WorkerRequest, transfer: ArrayBuffer[] = []): Promise<unknown> {

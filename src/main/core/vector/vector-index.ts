@@ -10,7 +10,7 @@ import { type BuildOptions, buildIndexParts, emptyFlat, type IndexMeta, type Ind
 import { VectorIndexError } from './errors.js';
 import { patchNprobe } from './faiss-file.js';
 import { type IndexKind, rebuildReason } from './index-policy.js';
-import { type IndexManifest, type LoadExpectations, loadParts, readManifest, saveParts } from './index-store.js';
+import { type IndexManifest, type LoadExpectations, prepareLoad, readManifest, saveParts } from './index-store.js';
 import { type FaissIndex, faiss, releaseDroppedIndexes } from './native.js';
 import { assertVectorBatch, normaliseRowsInto, toNumbers } from './vector-math.js';
 import { assertFreeSpace, estimateIndexBytes } from './disk.js';
@@ -109,7 +109,13 @@ export class VectorIndex {
 
   /** Loads a saved index; throws VectorIndexError if it is missing, damaged or for another model/dim. */
   static load(dir: string, expect: LoadExpectations = {}): VectorIndex {
-    return new VectorIndex(loadParts(dir, expect).parts);
+    return new VectorIndex(prepareLoad(dir, expect).open());
+  }
+
+  /** Checks a saved index without reading it into memory; open() then loads it. */
+  static prepareLoad(dir: string, expect: LoadExpectations = {}): { manifest: IndexManifest; open(): VectorIndex } {
+    const prepared = prepareLoad(dir, expect);
+    return { manifest: prepared.manifest, open: () => new VectorIndex(prepared.open()) };
   }
 
   /** The manifest of a saved index without loading it (to decide between load and rebuild). */

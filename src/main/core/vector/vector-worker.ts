@@ -84,10 +84,12 @@ async function replaceCurrent(next: VectorIndex | null): Promise<void> {
 
 async function handle(req: WorkerRequest, reply: (result: unknown, transfer?: ArrayBuffer[]) => void): Promise<void> {
   switch (req.op) {
-    case 'load':
+    case 'load': {
+      const prepared = VectorIndex.prepareLoad(req.dir, req.expect); // a bad cache is refused here, keeping the current index
       await replaceCurrent(null); // free the old index before reading the new one: peak memory = one index
-      await replaceCurrent(VectorIndex.load(req.dir, req.expect));
+      await replaceCurrent(prepared.open());
       return reply(requireIndex().info());
+    }
     case 'create':
       await replaceCurrent(VectorIndex.create({ modelId: req.modelId, dim: req.dim }));
       return reply(requireIndex().info());

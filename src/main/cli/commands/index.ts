@@ -1,0 +1,132 @@
+// photo-search index <folder>: register a folder's photos and embed every one not embedded yet.
+// Safe to kill at any moment: each batch is committed on its own, and the next run resumes after it.
+import { realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Library } from '../../core/library.js';
+import { defaultModelsDir } from '../../core/paths.js';
+import { scanLibrary } from '../../core/scanner/scanner.js';
+import { runIndexing } from '../../core/embed/pipeline.js';
+import { IndexingControl } from '../../core/embed/control.js';
+import { openVectorStore } from '../../core/search/vector-store.js';
+import { downloadModel } from '../../core/model/download.js';
+import type { ModelFolder } from '../../core/model/model-folder.js';
+import { DEFAULT_MODEL_ID, downloadedModelDir, useModelFolder } from '../../core/service/model-manager.js';
+import type { IndexingProgress } from '../../../shared/types.js';
+import { libraryDirFrom, parseCommandArgs, positiveInt, UsageError } from '../args.js';
+
+export const usage = 'index [<folder>…] [--model DIR | --model-id ID] [--batch N] [--threads N] [--json] [--library DIR]';
+
+const MAX_FAILURES_LISTED = 20;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    model: { type: 'string' },
+    'model-id': { type: 'string' },
+    batch: { type: 'string' },
+    threads: { type: 'string' },
+    json: { type: 'boolean' },
+  });
+  if (values.model && values['model-id']) throw new UsageError('give --model DIR or --model-id ID, not both');
+  const batchSize = positiveInt(values.batch, 'batch', 16);
+  const threads = values.threads === undefined ? undefined : positiveInt(values.threads, 'threads', 2);
+  const library = Library.open(libraryDirFrom(values.library));
+  try {
+    const model = await chooseModel(library, values.model, values['model-id']);
+    for (const folder of positionals) {
+      const absolute = path.resolve(folder);
+      const info = await stat(absolute).catch(() => null);
+      if (!info?.isDirectory()) throw new Error(`not a folder: ${absolute}`);
+      library.catalogue.addFolder(await realpath(absolute));
+    }
+    if (library.catalogue.listFolders().length === 0) throw new UsageError('no folder to index: give one');
+
+    log(`Scanning ${library.catalogue.listFolders().map((f) => f.path).join(', ')}`);
+    const scan = await scanLibrary(library.catalogue);
+    for (const f of scan.folders) {
+      const unsupported = Object.entries(f.unsupported).map(([ext, n]) => `${n} .${ext}`).join(', ');
+      log(`  ${f.folder}: ${f.added} new, ${f.changed} changed, ${f.moved} moved, ${f.missing} missing, ${f.unchanged} unchanged` +
+        (unsupported ? `; not supported (skipped): ${unsupported}` : ''));
+    }
+    for (const e of scan.errors) log(`  ${e.folder}: ${e.error}`);
+
+    const control = new IndexingControl();
+    const onSignal = (): void => {
+      log('\nStopping after the current batch (everything embedded so far is kept)…');
+      control.cancel();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    const summary = await runIndexing({ library, modelFolder: model, batchSize, threads, control, onProgress: progressPrinter() });
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+
+    const store = await openVectorStore(library, model.modelId, model.dim);
+    const indexed = store.size;
+    await store.close();
+    const counts = library.catalogue.statusCounts(model.modelId);
+    const failures = library.catalogue.listFailed(MAX_FAILURES_LISTED);
+    if (values.json) {
+      console.log(JSON.stringify({ ...summary, indexed, library: counts, failures }, null, 2));
+    } else {
+      console.log(`${summary.state === 'cancelled' ? 'Stopped' : 'Done'}: embedded ${summary.embedded} photos in ` +
+        `${(summary.durationMs / 1000).toFixed(1)} s (${summary.photosPerSecond.toFixed(1)} photos/s), ${summary.failed} failed.`);
+      console.log(`Library: ${counts.embedded} of ${counts.photos} photos embedded with ${model.modelId}; ${indexed} in the search index.`);
+      if (counts.failed > 0) {
+        console.log(`Photos that could not be indexed (${counts.failed}):`);
+        for (const f of failures) console.log(`  [${f.status}] ${f.path}: ${f.error}`);
+        if (counts.failed > failures.length) console.log(`  … and ${counts.failed - failures.length} more`);
+      }
+    }
+    return 0;
+  } finally {
+    library.close();
+  }
+}
+
+async function chooseModel(library: Library, modelDir: string | undefined, modelId: string | undefined): Promise<ModelFolder> {
+  if (modelDir) return useModelFolder(library, path.resolve(modelDir));
+  const current = library.currentModel;
+  if (!modelId && current?.dir) return useModelFolder(library, current.dir, current.id);
+  const id = modelId ?? DEFAULT_MODEL_ID;
+  const modelsDir = defaultModelsDir();
+  let dir = downloadedModelDir(modelsDir, id);
+  if (!dir) {
+    log(`Downloading ${id} into ${modelsDir}…`);
+    let lastShown = 0;
+    dir = await downloadModel(id, {
+      modelsDir,
+      onProgress: (p) => {
+        if (Date.now() - lastShown < 1000 && p.overallReceivedBytes < p.overallTotalBytes) return;
+        lastShown = Date.now();
+        log(`  ${(p.overallReceivedBytes / 1e6).toFixed(0)} / ${(p.overallTotalBytes / 1e6).toFixed(0)} MB  ${p.file}`);
+      },
+    }).catch((error: Error) => {
+      throw new Error(`could not download ${id} (${error.message}). Without internet, pass --model DIR with a model folder.`);
+    });
+  }
+  return useModelFolder(library, dir, id);
+}
+
+function log(line: string): void {
+  process.stderr.write(line + '\n');
+}
+
+/** Progress on stderr: rewritten in place on a terminal, a line every few seconds otherwise. */
+function progressPrinter(): (p: IndexingProgress) => void {
+  let lastLine = 0;
+  return (p) => {
+    const now = Date.now();
+    const final = p.done === p.total;
+    if (!process.stderr.isTTY && now - lastLine < 5000 && !final) return;
+    lastLine = now;
+    const eta = p.etaSeconds === null ? '' : `, ETA ${formatDuration(p.etaSeconds)}`;
+    const text = `Embedding ${p.done}/${p.total} (${p.photosPerSecond.toFixed(1)} photos/s${eta}${p.failed ? `, ${p.failed} failed` : ''})`;
+    process.stderr.write(process.stderr.isTTY ? `\r${text}\x1b[K${final ? '\n' : ''}` : `${text}\n`);
+  };
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 90) return `${Math.round(seconds)} s`;
+  if (seconds < 5400) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
