@@ -7,7 +7,7 @@ const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_thr
 const pattern = (group, message) => ({ group, message });
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'release/**', 'out/**', 'test-artifacts/**', 'models/**'] },
+  { ignores: ['.*', '.*/**', 'dist/**', 'node_modules/**', 'release/**', 'out/**', 'test-artifacts/**', 'models/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -2,7 +2,7 @@
 // 512-d unit vectors (bench/lib/synthetic.ts), and compare its answers with exact search.
 //
 //   node dist/bench/search-scale.js [--sizes 100000,624017,2000000] [--quick] [--hard] [--queries 200]
-//                                   [--nlist N] [--out bench/results/search-scale.json]
+//                                   [--nlist N] [--sweep 4,8,16,32] [--keep] [--out bench/results/search-scale.json]
 //
 // Per size it reports: build time (and its phases), index file size, save time, and from a separate
 // child process that only loads the saved index and answers queries through the worker service (what
@@ -32,6 +32,7 @@ interface Args {
   queries: number;
   hard: boolean;
   nlist?: number;
+  sweep?: string;
   out: string;
   keep: boolean;
 }
@@ -50,6 +51,7 @@ function parseArgs(argv: string[]): Args {
     else if (a === '--queries') args.queries = Number(value());
     else if (a === '--hard') args.hard = true;
     else if (a === '--nlist') args.nlist = Number(value());
+    else if (a === '--sweep') args.sweep = value();
     else if (a === '--out') args.out = path.resolve(value());
     else if (a === '--keep') args.keep = true;
     else throw new Error(`unknown argument ${a}`);
@@ -133,7 +135,7 @@ async function runSize(n: number, args: Args, scratchRoot: string) {
   };
   const buildEnded = performance.now();
   const info = built.index!.info();
-  log(`built ${info.kind} nlist=${info.nlist} nprobe=${info.nprobe} in ${((buildEnded - buildStarted) / 1000).toFixed(1)} s`);
+  log(`built ${info.kind} nlist=${info.nlist} nprobe=${info.nprobe} in ${((buildEnded - buildStarted) / 1000).toFixed(1)} s (load average ${os.loadavg()[0].toFixed(1)})`);
   const phases: Record<string, number> = {};
   const order = ['reading', 'training', 'adding', 'calibrating'].filter((p) => phaseStart.has(p));
   order.forEach((p, i) => {
@@ -149,6 +151,9 @@ async function runSize(n: number, args: Args, scratchRoot: string) {
   built.index = null;
   await releaseDroppedIndexes();
   const calibration = manifest.calibration;
+  for (const t of calibration?.tried ?? []) {
+    log(`calibration nprobe ${t.nprobe}: recall ${t.recall.toFixed(3)} (strict ${t.strictRecall.toFixed(3)}), ${t.msPerQuery.toFixed(2)} ms/query`);
+  }
 
   // Queries: perturbed data points.
   const queryRows = sampleRows(n, args.queries, 4242);
@@ -162,7 +167,8 @@ async function runSize(n: number, args: Args, scratchRoot: string) {
   log(`exact top-${K} for ${args.queries} queries in ${(gtMs / 1000).toFixed(1)} s`);
 
   const childStarted = performance.now();
-  const child = spawnSync(process.execPath, [path.join(here, 'lib', 'search-child.js'), indexDir, queryFile, String(DIM), String(K)], {
+  const childArgs = [path.join(here, 'lib', 'search-child.js'), indexDir, queryFile, String(DIM), String(K), ...(args.sweep ? [args.sweep] : [])];
+  const child = spawnSync(process.execPath, childArgs, {
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
   });
@@ -170,13 +176,22 @@ async function runSize(n: number, args: Args, scratchRoot: string) {
   if (child.status !== 0) throw new Error(`search child failed (${child.status ?? child.signal}): ${child.stderr}`);
   const report = JSON.parse(child.stdout) as {
     loadMs: number; firstQueryMs: number; firstAnswerMs: number; rssAfterFirst: number; rssAfterAll: number; latencies: number[]; results: number[][];
+    sweep: { nprobe: number; latencies: number[]; results: number[][] }[];
   };
-  let hits = 0;
-  report.results.forEach((ids, i) => {
-    const want = new Set(truth[i]);
-    for (const id of ids) if (want.has(id)) hits++;
-  });
-  const sorted = [...report.latencies].sort((a, b) => a - b);
+  const recallOf = (results: number[][]) => {
+    let hits = 0;
+    results.forEach((ids, i) => {
+      const want = new Set(truth[i]);
+      for (const id of ids) if (want.has(id)) hits++;
+    });
+    return hits / (results.length * K);
+  };
+  const latencyOf = (latencies: number[]) => {
+    const sorted = [...latencies].sort((a, b) => a - b);
+    return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1], mean: sorted.reduce((a, b) => a + b, 0) / sorted.length };
+  };
+  const sweep = report.sweep.map((s) => ({ nprobe: s.nprobe, recallAt10: recallOf(s.results), latencyMs: latencyOf(s.latencies) }));
+  for (const s of sweep) log(`nprobe ${s.nprobe}: recall@10 ${s.recallAt10.toFixed(4)} p50 ${s.latencyMs.p50.toFixed(2)} ms p95 ${s.latencyMs.p95.toFixed(2)} ms`);
   const result = {
     n,
     kind: info.kind,
@@ -199,8 +214,10 @@ async function runSize(n: number, args: Args, scratchRoot: string) {
       wallSeconds: childWallMs / 1000,
     },
     queries: args.queries,
-    latencyMs: { p50: percentile(sorted, 50), p95: percentile(sorted, 95), max: sorted[sorted.length - 1], mean: sorted.reduce((a, b) => a + b, 0) / sorted.length },
-    recallAt10: hits / (report.results.length * K),
+    latencyMs: latencyOf(report.latencies),
+    recallAt10: recallOf(report.results),
+    sweep,
+    loadAverage: os.loadavg(),
   };
   if (!args.keep) rmSync(scratch, { recursive: true, force: true });
   else log(`kept ${scratch}`);
@@ -237,6 +254,7 @@ async function main() {
     if (!args.keep) rmSync(scratchRoot, { recursive: true, force: true });
   }
   console.log(table(results));
+  console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (${os.cpus().length} cores; other work on the machine inflates latencies)`);
   mkdirSync(path.dirname(args.out), { recursive: true });
   writeFileSync(args.out, JSON.stringify({
     benchmark: 'search-scale',

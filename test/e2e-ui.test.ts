@@ -68,6 +68,17 @@ async function gridNames(page: Page): Promise<string[]> {
   return page.$$eval('[data-testid="photo-cell"]', (cells: any[]) => cells.map((cell) => cell.getAttribute('aria-label')));
 }
 
+/** Waits until every cell on screen shows its thumbnail (so screenshots show photos, not placeholders). */
+async function waitForThumbnails(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('[data-testid="photo-cell"]')];
+    return cells.length > 0 && cells.every((cell: any) => {
+      const image = cell.querySelector('img');
+      return image && image.complete && image.naturalWidth > 0 && (globalThis as any).getComputedStyle(image).opacity === '1';
+    });
+  });
+}
+
 async function waitForGrid(page: Page, predicate: (names: string[]) => boolean, what: string): Promise<string[]> {
   const deadline = Date.now() + 20_000;
   let names: string[] = [];
@@ -167,6 +178,7 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     await page.getByTestId('search-input').press('Enter');
     const names = await waitForGrid(page, (n) => n[0] === RED, 'red first');
     assert.equal(names[0], RED);
+    await waitForThumbnails(page);
     const meta = await page.getByTestId('result-count').textContent();
     assert.match(meta ?? '', /\d+ match(es)? · [\d.]+ ms/);
     await shot(page, '04-search-red');
@@ -213,6 +225,7 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     assert.deepEqual([...names].sort(), ['IMG_0004.jpg', 'IMG_0007.jpg']);
     const chipDir = await page.getByTestId('filter-tag').locator('.chip-label').getAttribute('dir');
     assert.equal(chipDir, 'auto');
+    await waitForThumbnails(page);
     await shot(page, '05-tag-filter');
     await page.getByTestId('clear-filters').click();
     await waitForGrid(page, (n) => n.length === PHOTO_COUNT, 'filters cleared');
@@ -241,18 +254,26 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     const metadata = (await page.getByTestId('viewer-metadata').textContent()) ?? '';
     assert.match(metadata, /Dimensions\d+ × \d+/);
     assert.ok(metadata.includes(photosDir), 'the path is shown');
-    await page.waitForFunction(() => document.querySelector('[data-testid="viewer-image"]')?.naturalWidth > 0);
+    await page.waitForFunction(() => {
+      const image = document.querySelector('[data-testid="viewer-image"]');
+      return image?.naturalWidth > 0 && (globalThis as any).getComputedStyle(image).opacity === '1';
+    });
     await shot(page, '06-viewer');
     await page.keyboard.press('Escape');
     await viewer.waitFor({ state: 'detached' });
   });
 
-  test('find similar from the viewer ranks the photo itself first', async () => {
+  test('find similar from the viewer ranks the nearest colour first', async () => {
     await page.locator(`[data-testid="photo-cell"][aria-label="${RED}"]`).dblclick();
     await page.getByTestId('find-similar').click();
     await page.getByTestId('similar-chip').waitFor();
-    await waitForGrid(page, (n) => n[0] === RED, 'similar to red');
+    // Orange is the test model's nearest colour to red; the red photo itself is not listed.
+    const names = await waitForGrid(page, (n) => n[0] === 'IMG_0007.jpg', 'similar to red');
+    assert.ok(!names.includes(RED));
+    await waitForThumbnails(page);
+    await shot(page, '07-similar');
     await page.getByTestId('similar-chip').getByRole('button').click();
+    await page.getByTestId('similar-chip').waitFor({ state: 'detached' });
     await waitForGrid(page, (n) => n.length === PHOTO_COUNT, 'similar cleared');
   });
 
@@ -265,21 +286,29 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     assert.equal(await group.locator('[data-testid="duplicate-photo"][data-keep="true"]').count(), 1);
     await page.getByTestId('trash-duplicates').click();
     await page.getByTestId('confirm-dialog').waitFor();
-    await shot(page, '07-duplicates-confirm');
+    await shot(page, '08-duplicates-confirm');
     await page.getByTestId('confirm-cancel').click();
     await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
     await page.getByTestId('tab-library').click();
+    await waitForGrid(page, (n) => n.length === PHOTO_COUNT, 'back to the library');
   });
 
   test('dark theme follows the system', async () => {
     await page.emulateMedia({ colorScheme: 'dark' });
     const background = await page.evaluate(() => (globalThis as any).getComputedStyle(document.body).backgroundColor);
     assert.equal(background, 'rgb(17, 19, 23)');
-    await shot(page, '08-dark');
+    await waitForThumbnails(page);
+    await shot(page, '09-dark');
     await page.emulateMedia({ colorScheme: 'light' });
   });
 
   test('no script errors on the page', () => {
     assert.deepEqual(pageErrors, []);
+  });
+
+  test('serve stops cleanly on SIGTERM, even with the page (and its event stream) still open', async () => {
+    const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+    server.child.kill('SIGTERM');
+    assert.equal(await exited, 0, server.log.join(''));
   });
 });

@@ -210,6 +210,19 @@ test('export: refuses to overwrite a recipe unless asked, and a failed export le
   assert.deepEqual(readFileSync(path.join(out, 'embeddings.npy')).subarray(128), before.subarray(128), 'previous export intact');
 });
 
+test('export: a path with a line break cannot be a line of file_paths.txt: left out and reported', async (t) => {
+  const { library } = libraryWithVectors(t, 5);
+  const odd = '/photos/two\nlines.jpg';
+  library.catalogue.insertPhotos([{ folderId: null, path: odd, size: 1, mtimeMs: 1 }]);
+  library.catalogue.importVectors(MODEL, [library.catalogue.photoIdByPath(odd)!], unitRows(1, DIM, 3));
+  const out = path.join(tempDir(t), 'recipe');
+  const result = await exportRecipe(library, { outDir: out });
+  assert.equal(result.count, 5);
+  assert.deepEqual(result.skipped, [odd]);
+  assert.deepEqual(parseNpy(readFileSync(path.join(out, 'embeddings.npy'))).shape, [5, DIM]);
+  assert.equal(readFileSync(path.join(out, 'file_paths.txt'), 'utf8').split('\n').length, 6);
+});
+
 test('export: clear errors for a library without the model', async (t) => {
   const library = Library.open(tempDir(t));
   t.after(() => library.close());

@@ -3,18 +3,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import faiss from 'faiss-node';
 import { Library } from '../src/main/core/library.js';
 import { writeNpyFloat16, writeNpyFloat32 } from '../src/main/core/npy.js';
-import { exportRecipe, importPathList, importRecipe, KNOWN_MODELS, RecipeError } from '../src/main/core/recipe/index.js';
+import { exportRecipe, importPathList, importRecipe, knownModel, RecipeError } from '../src/main/core/recipe/index.js';
 import { main } from '../src/main/cli/main.js';
+import { buildTestModel } from './helpers/test-model.js';
 
 const DIM = 512;
 const MODEL_ID = 'ViT-B-32__openai';
 const MODEL = { id: MODEL_ID, dim: DIM, preprocessVersion: 'pp1-test' };
+/** The app's id for the same weights: what a fresh library stores them under. */
+const CANONICAL_ID = 'immich-app/ViT-B-32__openai';
 type T = { after: (fn: () => void) => void };
 
 function tempDir(t: T, prefix = 'recipe-import-'): string {
@@ -84,16 +88,16 @@ function snapshot(library: Library): string {
 test('import: round trip export → fresh library; every photo registered with its vector, nothing left to embed', async (t) => {
   const { root, paths } = photoFiles(t, 300);
   const source = openLibrary(t);
-  source.useModel(MODEL, null);
+  source.useModel({ ...MODEL, id: CANONICAL_ID }, null);
   source.catalogue.insertPhotos(paths.map((p) => ({ folderId: null, path: p, size: 7, mtimeMs: 1 })));
   const vectors = randomRows(300, DIM, 1);
-  source.catalogue.importVectors(MODEL, paths.map((p) => source.catalogue.photoIdByPath(p)!), vectors.map((x) => x)); // stored as given
+  source.catalogue.importVectors({ ...MODEL, id: CANONICAL_ID }, paths.map((p) => source.catalogue.photoIdByPath(p)!), vectors.map((x) => x)); // stored as given
   const recipe = path.join(tempDir(t), 'recipe');
   await exportRecipe(source, { outDir: recipe });
 
   const target = openLibrary(t);
   const folder = target.catalogue.addFolder(root);
-  const summary = await importRecipe(target, { dir: recipe, modelId: MODEL_ID, modelsDir: null });
+  const summary = await importRecipe(target, { dir: recipe, modelId: CANONICAL_ID, modelsDir: null });
   assert.equal(summary.rows, 300);
   assert.equal(summary.registered, 300);
   assert.equal(summary.notFound, 0);
@@ -102,11 +106,11 @@ test('import: round trip export → fresh library; every photo registered with i
   assert.equal(summary.faissIndexChecked, true);
   assert.equal(summary.modelRegistered, true);
   assert.equal(summary.modelAdopted, true, 'a library without a model adopts the imported one');
-  assert.equal(target.currentModel?.id, MODEL_ID);
-  assert.equal(target.catalogue.getModel(MODEL_ID)?.preprocessVersion, 'pp1-test', 'preprocessing version comes from the manifest');
+  assert.equal(target.currentModel?.id, CANONICAL_ID);
+  assert.equal(target.catalogue.getModel(CANONICAL_ID)?.preprocessVersion, 'pp1-test', 'preprocessing version comes from the manifest');
   assert.equal(summary.leftToEmbed, 0);
-  assert.deepEqual(target.catalogue.photosToEmbed(MODEL_ID, 0, 10), []);
-  assert.equal(target.catalogue.countToEmbed(MODEL_ID), 0);
+  assert.deepEqual(target.catalogue.photosToEmbed(CANONICAL_ID, 0, 10), []);
+  assert.equal(target.catalogue.countToEmbed(CANONICAL_ID), 0);
 
   for (const i of [0, 1, 150, 299]) {
     const id = target.catalogue.photoIdByPath(paths[i])!;
@@ -114,13 +118,13 @@ test('import: round trip export → fresh library; every photo registered with i
     assert.equal(photo.folderId, folder.id, 'registered under the library folder containing it');
     assert.equal(photo.status, 'ok');
     assert.equal(photo.size, readFileSync(paths[i]).length, 'real size, so a rescan keeps the vector');
-    const got = target.catalogue.getVector(id, MODEL_ID)!;
+    const got = target.catalogue.getVector(id, CANONICAL_ID)!;
     const want = unit(vectors.subarray(i * DIM, (i + 1) * DIM));
     for (let k = 0; k < DIM; k++) assert.ok(Math.abs(got[k] - want[k]) < 1e-5);
   }
 
   // Importing again changes nothing and says so.
-  const again = await importRecipe(target, { dir: recipe, modelId: MODEL_ID, modelsDir: null });
+  const again = await importRecipe(target, { dir: recipe, modelId: CANONICAL_ID, modelsDir: null });
   assert.equal(again.registered, 0);
   assert.equal(again.vectorsStored, 0);
   assert.equal(again.skippedExisting, 300);
@@ -170,6 +174,27 @@ test('import: float16 embeddings are widened; missing files are kept as missing 
   for (let k = 0; k < DIM; k++) assert.ok(Math.abs(got[k] - want[k]) < 2e-3, 'float16 precision');
 });
 
+test('import: an alias of a known model stores under the library\'s name for the same weights', async (t) => {
+  const { paths } = photoFiles(t, 8);
+  // A fresh library: "ViT-B/32" (the OpenAI clip package's name) lands under the app's canonical id.
+  const fresh = openLibrary(t);
+  const recipe = writeRecipe(path.join(tempDir(t), 'recipe'), paths.slice(0, 5), randomRows(5, DIM, 10), DIM);
+  const s1 = await importRecipe(fresh, { dir: recipe, modelId: 'ViT-B/32', modelsDir: null });
+  assert.equal(s1.modelId, 'immich-app/ViT-B-32__openai');
+  assert.equal(fresh.currentModel?.id, 'immich-app/ViT-B-32__openai');
+  assert.equal(fresh.catalogue.getModel('ViT-B/32'), null);
+  assert.equal(fresh.catalogue.getModel('immich-app/ViT-B-32__openai')?.preprocessVersion, 'imported-unknown');
+  // A library already indexing with "ViT-B-32__openai": the vectors go there, so only the rest is left to embed.
+  const indexed = openLibrary(t);
+  indexed.useModel(MODEL, null);
+  indexed.catalogue.insertPhotos(paths.map((p) => ({ folderId: null, path: p, size: 7, mtimeMs: 1 })));
+  const s2 = await importRecipe(indexed, { dir: recipe, modelId: 'openai/clip-vit-base-patch32', modelsDir: null });
+  assert.equal(s2.modelId, MODEL_ID);
+  assert.equal(s2.modelRegistered, false);
+  assert.equal(indexed.catalogue.countToEmbed(MODEL_ID), 3);
+  assert.deepEqual(indexed.catalogue.listModels().map((m) => m.id), [MODEL_ID]);
+});
+
 test('import: a model folder in the models directory vouches for its id and dimension', async (t) => {
   const { paths } = photoFiles(t, 3);
   const modelsDir = tempDir(t, 'models-');
@@ -179,11 +204,23 @@ test('import: a model folder in the models directory vouches for its id and dime
   const library = openLibrary(t);
   const recipe = writeRecipe(path.join(tempDir(t), 'recipe'), paths, randomRows(3, 8, 4), 8);
   await assert.rejects(importRecipe(library, { dir: recipe, modelId: 'my-clip', modelsDir }), /unknown model "my-clip"/);
+  // A complete model folder vouches: its config.json gives the dimension, the folder its preprocessing.
+  await buildTestModel(path.join(modelsDir, 'tiny-clip'), { dim: 8 });
+  const summary = await importRecipe(library, { dir: recipe, modelId: 'tiny-clip', modelsDir });
+  assert.equal(summary.vectorsStored, 3);
+  assert.equal(summary.modelRegistered, true);
+  assert.match(library.catalogue.getModel('tiny-clip')!.preprocessVersion, /^pp\d+-/);
+  assert.equal(library.currentModel?.dir, path.join(modelsDir, 'tiny-clip'), 'adopted with its folder');
+  const wrongDim = writeRecipe(path.join(tempDir(t), 'recipe16'), paths, randomRows(3, 16, 4), 16);
+  await assert.rejects(importRecipe(library, { dir: wrongDim, modelId: 'tiny-clip', modelsDir }), /16-d but model tiny-clip \(registered in this library\) is 8-d/);
+  const other = openLibrary(t);
+  await assert.rejects(importRecipe(other, { dir: wrongDim, modelId: 'tiny-clip', modelsDir }), /16-d but model tiny-clip \(model folder .*\) is 8-d/);
   // A registered model is known, with its dimension.
   library.catalogue.registerModel({ id: 'my-clip', dim: 8, preprocessVersion: 'x' });
-  const summary = await importRecipe(library, { dir: recipe, modelId: 'my-clip', modelsDir });
-  assert.equal(summary.vectorsStored, 3);
-  assert.equal(summary.modelRegistered, false);
+  const again = await importRecipe(library, { dir: recipe, modelId: 'my-clip', modelsDir });
+  assert.equal(again.vectorsStored, 3);
+  assert.equal(again.modelRegistered, false);
+  assert.equal(again.modelAdopted, false, 'the library already had a current model');
 });
 
 test('import: malformed inputs are refused with a clear error and the library unchanged', async (t) => {
@@ -212,7 +249,7 @@ test('import: malformed inputs are refused with a clear error and the library un
     ['768-d vectors for a 512-d model', recipe((d) => writeRecipe(d, paths.slice(0, 100), randomRows(100, 768, 6), 768)),
       /768-d but model ViT-B-32__openai \(registered in this library\) is 512-d/],
     ['768-d vectors for a known 512-d model', recipe((d) => writeRecipe(d, paths.slice(0, 100), randomRows(100, 768, 6), 768)),
-      /768-d but model openai\/clip-vit-base-patch32 \(a known model\) is 512-d/, 'openai/clip-vit-base-patch32'],
+      /768-d but model ViT-B-32__openai \(the same weights as openai\/clip-vit-base-patch32\) \(registered in this library\) is 512-d/, 'openai/clip-vit-base-patch32'],
     ['unknown model', recipe((d) => writeRecipe(d, paths.slice(0, 10), rows.subarray(0, 10 * DIM), DIM)), /unknown model "some\/other-model"/, 'some/other-model'],
     ['missing file_paths.txt', recipe((d) => {
       writeRecipe(d, paths.slice(0, 10), rows.subarray(0, 10 * DIM), DIM);
@@ -274,7 +311,28 @@ test('import: malformed inputs are refused with a clear error and the library un
       (e: Error) => e instanceof RecipeError && message.test(e.message) ? true : assert.fail(`${name}: got ${e.name}: ${e.message}`), name);
     assert.equal(snapshot(library), before, `${name}: library unchanged`);
   }
-  assert.ok(Object.hasOwn(KNOWN_MODELS, 'openai/clip-vit-base-patch32'));
+  assert.equal(knownModel('openai/clip-vit-base-patch32')?.id, 'immich-app/ViT-B-32__openai');
+});
+
+test('import: a recipe saved by NumPy itself (float32 and float16), optional: skipped without python3 + numpy', async (t) => {
+  if (spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' }).status !== 0) {
+    t.skip('python3 with numpy is not available');
+    return;
+  }
+  const { paths } = photoFiles(t, 6);
+  for (const dtype of ['float32', 'float16']) {
+    const dir = path.join(tempDir(t), 'numpy-recipe');
+    mkdirSync(dir);
+    writeFileSync(path.join(dir, 'file_paths.txt'), paths.join('\n') + '\n');
+    const script = `import numpy as np, sys\nrng = np.random.default_rng(0)\na = rng.normal(size=(6, ${DIM})).astype(np.${dtype})\nnp.save(sys.argv[1], a)\nprint(",".join(str(float(x)) for x in (a[4] / np.linalg.norm(a[4].astype(np.float64)))[:5]))`;
+    const expected = execFileSync('python3', ['-c', script, path.join(dir, 'embeddings.npy')], { encoding: 'utf8' }).trim().split(',').map(Number);
+    const library = openLibrary(t);
+    const summary = await importRecipe(library, { dir, modelId: CANONICAL_ID, modelsDir: null });
+    assert.equal(summary.dtype, dtype);
+    assert.equal(summary.vectorsStored, 6);
+    const got = library.catalogue.getVector(library.catalogue.photoIdByPath(paths[4])!, CANONICAL_ID)!;
+    expected.forEach((v, i) => assert.ok(Math.abs(got[i] - v) < 1e-6, `${dtype} value ${i}`));
+  }
 });
 
 test('import --paths: registers listed photos without vectors, skipping unknown files and known ones', async (t) => {

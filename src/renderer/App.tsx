@@ -16,6 +16,8 @@ import { dismiss, notifyError, toastStore } from './toast.js';
 
 const SEARCH_DEBOUNCE_MS = 300;
 const REFRESH_THROTTLE_MS = 1500;
+/** While indexing runs, the library view and the counts follow along this often. */
+const INDEXING_REFRESH_MS = 5000;
 const THUMB_SIZE_KEY = 'photo-search.thumb-size';
 
 type View = 'library' | 'duplicates';
@@ -76,16 +78,26 @@ export function App({ appClient }: { appClient: AppClient }) {
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null;
     let last = 0;
+    let browseOnly = true;
     const reload = () => {
       timer = null;
       last = Date.now();
       refreshStatus();
-      storeRef.current?.refresh();
+      const current = storeRef.current;
+      // While indexing, only browsing follows along; a ranked search is not reshuffled under the user.
+      if (current && (!browseOnly || (current.query.kind === 'search' && !current.query.query))) current.refresh();
+      browseOnly = true;
+    };
+    const schedule = (minIntervalMs: number, everything: boolean) => {
+      if (everything) browseOnly = false;
+      if (!timer) timer = setTimeout(reload, Math.max(0, last + minIntervalMs - Date.now()));
     };
     const unsubscribe = client.onEvent((event) => {
-      if (event.type === 'indexing') setProgress(event.progress);
-      else if (event.type === 'model') setModel(event.status);
-      else if (event.type === 'library-changed' && !timer) timer = setTimeout(reload, Math.max(0, last + REFRESH_THROTTLE_MS - Date.now()));
+      if (event.type === 'indexing') {
+        setProgress(event.progress);
+        if (isIndexingActive(event.progress.state)) schedule(INDEXING_REFRESH_MS, false);
+      } else if (event.type === 'model') setModel(event.status);
+      else if (event.type === 'library-changed') schedule(REFRESH_THROTTLE_MS, true);
     });
     return () => {
       unsubscribe();

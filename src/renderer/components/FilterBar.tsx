@@ -83,14 +83,12 @@ export function FilterBar({ client, filters, folders, onChange }: Props) {
           </select>
         </label>
       )}
-      <label className="filter">
-        <span>From</span>
+      <div className="filter" role="group" aria-label="Date taken">
+        <span>Date</span>
         <input type="date" aria-label="Taken from" data-testid="filter-date-from" value={msToDay(filters.dateFrom)} onChange={(e) => set('dateFrom', dayToMs(e.target.value, false))} />
-      </label>
-      <label className="filter">
-        <span>To</span>
+        <span className="muted">–</span>
         <input type="date" aria-label="Taken until" data-testid="filter-date-to" value={msToDay(filters.dateTo)} onChange={(e) => set('dateTo', dayToMs(e.target.value, true))} />
-      </label>
+      </div>
       <label className="filter">
         <span>Camera</span>
         <input type="text" dir="auto" className="camera-input" aria-label="Camera" placeholder="Any camera" data-testid="filter-camera" value={camera} onChange={(e) => setCamera(e.target.value)} />

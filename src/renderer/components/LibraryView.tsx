@@ -13,6 +13,9 @@ import { StarRating } from './StarRating.js';
 import { TagInput } from './TagInput.js';
 import { Viewer } from './Viewer.js';
 
+/** Wraps user text (a Hebrew tag…) in a bidi isolate so it cannot reorder the sentence around it. */
+const isolate = (text: string) => `\u2068${text}\u2069`;
+
 /** Bulk calls carry at most this many ids (the API accepts up to 1M; smaller calls keep the UI lively). */
 const BULK_CHUNK = 50_000;
 
@@ -126,10 +129,10 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
     await applyBulk(rating ? `Rated ${rating}★` : 'Rating cleared', ids, (chunk) => client.setRating(chunk, rating), (item) => ({ ...item, rating }));
   }
   async function addTag(ids: PhotoId[], tag: string) {
-    await applyBulk(`Tagged “${tag}”`, ids, (chunk) => client.addTags(chunk, [tag]), (item) => (item.tags.includes(tag) ? item : { ...item, tags: [...item.tags, tag] }));
+    await applyBulk(`Tagged “${isolate(tag)}”`, ids, (chunk) => client.addTags(chunk, [tag]), (item) => (item.tags.includes(tag) ? item : { ...item, tags: [...item.tags, tag] }));
   }
   async function removeTag(ids: PhotoId[], tag: string) {
-    await applyBulk(`Removed “${tag}”`, ids, (chunk) => client.removeTags(chunk, [tag]), (item) => ({ ...item, tags: item.tags.filter((t) => t !== tag) }));
+    await applyBulk(`Removed “${isolate(tag)}”`, ids, (chunk) => client.removeTags(chunk, [tag]), (item) => ({ ...item, tags: item.tags.filter((t) => t !== tag) }));
   }
 
   const rateSelection = useCallback((rating: number) => {

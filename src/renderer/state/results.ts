@@ -24,6 +24,9 @@ export interface ResultsSnapshot {
 export class ResultsStore {
   private readonly pages = new Map<number, PhotoSummary[]>();
   private readonly inFlight = new Set<number>();
+  /** Pages still shown but out of date (after a refresh): fetched again when next in view. */
+  private readonly stale = new Set<number>();
+  private lastRequest: [number, number, number] = [0, 0, 0];
   private wanted: number[] = [];
   private listeners = new Set<() => void>();
   private snapshot: ResultsSnapshot = { version: 0, total: null, tookMs: null, mode: null, error: null, loading: true };
@@ -72,12 +75,13 @@ export class ResultsStore {
    */
   request(start: number, end: number, lookahead = 0): void {
     if (this.disposed) return;
+    this.lastRequest = [start, end, lookahead];
     const total = this.snapshot.total;
     const lastPage = total === null ? Math.floor(start / PAGE_SIZE) : Math.max(0, Math.ceil(total / PAGE_SIZE) - 1);
     const pageOf = (index: number) => Math.min(lastPage, Math.max(0, Math.floor(index / PAGE_SIZE)));
     const wanted: number[] = [];
     const want = (page: number) => {
-      if (!this.pages.has(page) && !this.inFlight.has(page) && !wanted.includes(page)) wanted.push(page);
+      if ((!this.pages.has(page) || this.stale.has(page)) && !this.inFlight.has(page) && !wanted.includes(page)) wanted.push(page);
     };
     for (let page = pageOf(start); page <= pageOf(end); page++) want(page);
     if (lookahead > 0) {
@@ -111,15 +115,19 @@ export class ResultsStore {
     }
   }
 
-  /** Reloads the pages being shown, keeping the old items until the new ones arrive. */
+  /**
+   * Reloads what is on screen, keeping the old items until the new ones arrive; the other cached
+   * pages are marked stale and fetched again only when scrolled back into view.
+   */
   refresh(): void {
     if (this.disposed) return;
-    const shown = [...this.pages.keys()];
-    for (const page of shown) {
-      if (!this.wanted.includes(page)) this.wanted.push(page);
+    for (const page of this.pages.keys()) this.stale.add(page);
+    const [start, end, lookahead] = this.lastRequest;
+    this.request(start, end, lookahead);
+    if (this.pages.size === 0 && this.wanted.length === 0 && !this.inFlight.has(0)) {
+      this.wanted.push(0);
+      this.pump();
     }
-    if (shown.length === 0) this.wanted.push(0);
-    this.pump();
   }
 
   /** Applies a local change (rating, tags) to loaded items without a round trip. */
@@ -162,6 +170,7 @@ export class ResultsStore {
       const response = await this.fetch(page * PAGE_SIZE, PAGE_SIZE);
       if (this.disposed) return response.items;
       this.pages.set(page, response.items);
+      this.stale.delete(page);
       this.evict(page);
       this.update({ total: response.total, tookMs: page === 0 || this.snapshot.tookMs === null ? response.tookMs : this.snapshot.tookMs, mode: response.mode, error: null, loading: false });
       return response.items;
@@ -178,6 +187,9 @@ export class ResultsStore {
   private evict(near: number): void {
     if (this.pages.size <= MAX_CACHED_PAGES) return;
     const byDistance = [...this.pages.keys()].sort((a, b) => Math.abs(b - near) - Math.abs(a - near));
-    for (const page of byDistance.slice(0, this.pages.size - MAX_CACHED_PAGES)) this.pages.delete(page);
+    for (const page of byDistance.slice(0, this.pages.size - MAX_CACHED_PAGES)) {
+      this.pages.delete(page);
+      this.stale.delete(page);
+    }
   }
 }

@@ -27,7 +27,8 @@ export async function run(argv: string[]): Promise<number> {
     }
     const s = await importRecipe(library, { dir: values.dir!, modelId: values['model-id']! });
     console.log([
-      `imported ${s.rows} rows (${s.dimension}-d ${s.dtype}) for model ${values['model-id']}`,
+      `imported ${s.rows} rows (${s.dimension}-d ${s.dtype}) for model ${s.modelId}` +
+        (s.modelId === values['model-id'] ? '' : ` (the library's name for ${values['model-id']})`),
       `  registered new photos: ${s.registered}${s.notFound ? ` (${s.notFound} not found on disk, kept as missing)` : ''}`,
       `  vectors stored: ${s.vectorsStored}`,
       `  skipped (already had a vector): ${s.skippedExisting}`,

@@ -8,6 +8,8 @@
 // - A new photo whose file is not on this disk is still registered, as 'missing', with its vector: nothing
 //   the user brought is dropped, and it comes back if a scan finds it unchanged. It is never embedded.
 // - Photos that already have a vector for the model keep it (counted as skipped).
+// - A known model's alias (e.g. "ViT-B/32") stores under the library's name for those weights (see
+//   known-models.ts), so indexing afterwards does not start over under another id.
 // - Rows are L2-normalised on import (search scores are inner products of unit vectors).
 // - The vectors come from the .npy; faiss.index, when present, is only checked (same rows and dimension).
 import { existsSync } from 'node:fs';
@@ -17,7 +19,7 @@ import type { NewPhoto } from '../catalogue/catalogue.js';
 import type { Library } from '../library.js';
 import { NpyFormatError, readNpy, type NpyDtype } from '../npy.js';
 import { defaultModelsDir } from '../paths.js';
-import { resolveImportModel } from './known-models.js';
+import { knownModel, resolveImportModel } from './known-models.js';
 import {
   MANIFEST_FORMAT, RECIPE_FILES, RecipeError, normaliseRows, parsePathList, readFaissHeader, type RecipeManifest,
 } from './recipe-format.js';
@@ -32,6 +34,8 @@ export interface ImportRecipeOptions {
 }
 
 export interface ImportSummary {
+  /** The model the vectors were stored under: the id asked for, or the library's name for the same weights. */
+  modelId: string;
   rows: number;
   dimension: number;
   dtype: NpyDtype;
@@ -87,7 +91,7 @@ export async function importRecipe(library: Library, options: ImportRecipeOption
 
   const manifest = await readManifest(fileIn(RECIPE_FILES.manifest));
   if (manifest) {
-    if (manifest.modelId !== options.modelId) {
+    if (!sameModel(manifest.modelId, options.modelId)) {
       throw new RecipeError(`${RECIPE_FILES.manifest} says these vectors come from model "${manifest.modelId}", not "${options.modelId}"`);
     }
     if (manifest.count !== rows || manifest.dimension !== dimension) {
@@ -108,6 +112,7 @@ export async function importRecipe(library: Library, options: ImportRecipeOption
   const resolved = await resolveImportModel(catalogue, options.modelId, dimension, {
     modelsDir: options.modelsDir === undefined ? defaultModelsDir() : options.modelsDir,
     preprocessVersion: manifest?.preprocessVersion,
+    currentModelId: library.currentModel?.id ?? null,
   });
   const normalised = normaliseRows(npy.data, dimension, (r) => `${RECIPE_FILES.embeddings} row ${r} (${paths[r]})`);
 
@@ -134,6 +139,7 @@ export async function importRecipe(library: Library, options: ImportRecipeOption
   });
 
   return {
+    modelId: resolved.model.id,
     rows,
     dimension,
     dtype: npy.dtype,
@@ -167,6 +173,11 @@ export async function importPathList(library: Library, options: { file: string }
   });
   const registered = catalogue.insertPhotos(photos);
   return { listed: paths.length, registered, alreadyKnown: paths.length - newPaths.length, notFound };
+}
+
+function sameModel(a: string, b: string): boolean {
+  const family = knownModel(a);
+  return a === b || (family !== null && family === knownModel(b));
 }
 
 async function readManifest(file: string): Promise<RecipeManifest | null> {

@@ -46,8 +46,14 @@ export interface BuildOptions {
   targetRecall?: number;
   /** IVF calibration: queries (row-major, unit length). Default: midpoints of pairs of sampled photos. */
   calibrationQueries?: Float32Array;
-  /** Largest nprobe calibration may choose (default nlist / 8). */
+  /** Largest nprobe calibration may choose (default: see maxScannedVectors). */
   maxNprobe?: number;
+  /**
+   * Latency cap for calibration, in vectors a query may scan (nprobe × n / nlist; default 24,000, ~15 ms
+   * here). Expressed in work rather than measured milliseconds because a build usually shares the CPU
+   * with indexing, which would make measured latencies (and the chosen nprobe) erratic.
+   */
+  maxScannedVectors?: number;
   /** Scratch space for the spool (default: the OS temp dir). Needs rows × dim × 4 bytes free. */
   workDir?: string;
   onProgress?: (progress: BuildProgress) => void;
@@ -59,7 +65,8 @@ export interface CalibrationResult {
   target: number;
   nprobe: number;
   recall: number;
-  tried: { nprobe: number; recall: number; msPerQuery: number }[];
+  /** recall: counting results within 1e-3 of the k-th exact score as found (fp16 rounding); strictRecall: exact ids only. */
+  tried: { nprobe: number; recall: number; strictRecall: number; msPerQuery: number }[];
 }
 
 export interface IndexMeta {
@@ -158,7 +165,7 @@ export async function buildIndexParts(source: VectorSource, opts: BuildOptions):
       const built = { index: await trainAndAdd(spool, sample, plan.descriptor, Math.min(plan.trainRows, sample.size), opts) as FaissIndex | null };
       meta.trainedOn = rows;
       const queries = opts.calibrationQueries ?? midpointQueries(sample, CALIBRATION_QUERIES);
-      const maxNprobe = Math.min(plan.nlist, opts.maxNprobe ?? Math.max(1, plan.nlist / 8));
+      const maxNprobe = Math.min(plan.nlist, opts.maxNprobe ?? defaultMaxNprobe(rows, plan.nlist, opts.maxScannedVectors));
       const tuned = await tuneNprobe(built, spool, scratch, queries, {
         fixed: opts.nprobe, target, maxNprobe, nlist: plan.nlist, onProgress: opts.onProgress,
       });
@@ -196,6 +203,13 @@ async function trainAndAdd(spool: VectorSpool, sample: ReservoirSample, descript
   return index;
 }
 
+export const DEFAULT_MAX_SCANNED_VECTORS = 24_000;
+
+function defaultMaxNprobe(rows: number, nlist: number, maxScanned = DEFAULT_MAX_SCANNED_VECTORS): number {
+  const byWork = 2 ** Math.floor(Math.log2(Math.max(1, (maxScanned * nlist) / rows)));
+  return Math.max(1, Math.min(nlist / 4, byWork));
+}
+
 /** Queries between two sampled photos: they fall between clusters, where an IVF index is weakest. */
 function midpointQueries(sample: ReservoirSample, count: number): Float32Array {
   const { dim } = sample;
@@ -211,8 +225,14 @@ function midpointQueries(sample: ReservoirSample, count: number): Float32Array {
   return out;
 }
 
+interface Truth {
+  rows: Set<number>;
+  /** Exact score of the k-th neighbour. */
+  kth: number;
+}
+
 /** Exact top-k rows for each query, by searching the spool's segments one at a time. */
-async function exactTopRows(spool: VectorSpool, queries: Float32Array, k: number): Promise<Set<number>[]> {
+async function exactTopRows(spool: VectorSpool, queries: Float32Array, k: number): Promise<Truth[]> {
   const nq = queries.length / spool.dim;
   const best: { row: number; score: number }[][] = Array.from({ length: nq }, () => []);
   const q = toNumbers(queries);
@@ -229,8 +249,16 @@ async function exactTopRows(spool: VectorSpool, queries: Float32Array, k: number
     }
     await releaseDroppedIndexes();
   }
-  return best.map((hits) => new Set(hits.map((h) => h.row)));
+  return best.map((hits) => ({ rows: new Set(hits.map((h) => h.row)), kth: hits[hits.length - 1]?.score ?? -Infinity }));
 }
+
+/**
+ * fp16 storage perturbs scores by up to ~5e-4 (2^-11 relative per component, unit vectors): a result
+ * scoring within this of the exact k-th neighbour is as good a neighbour, and counting it as a miss
+ * would make calibration chase rounding noise with ever larger nprobe.
+ */
+const SCORE_TOLERANCE = 1e-3;
+const TIMED_QUERIES = 20;
 
 interface TuneOptions {
   fixed?: number;
@@ -242,7 +270,7 @@ interface TuneOptions {
 
 /**
  * Sets nprobe by rewriting it in a serialised copy of the index and reading that back: doubling nprobe
- * from 1 until recall@10 on the calibration queries reaches the target (or maxNprobe is reached).
+ * from 1 until recall@10 on the calibration queries reaches the target, or maxNprobe (the latency cap).
  */
 async function tuneNprobe(built: { index: FaissIndex | null }, spool: VectorSpool, scratch: string, queries: Float32Array, o: TuneOptions):
 Promise<{ index: FaissIndex; nprobe: number; calibration: CalibrationResult | null }> {
@@ -259,6 +287,7 @@ Promise<{ index: FaissIndex; nprobe: number; calibration: CalibrationResult | nu
   const truth = await exactTopRows(spool, queries, CALIBRATION_K);
   const q = toNumbers(queries);
   const nq = truth.length;
+  const k = Math.min(CALIBRATION_K, spool.size);
   const tried: CalibrationResult['tried'] = [];
   // One candidate alive at a time: the previous one is dropped and collected before the next is read.
   const candidate: { index: FaissIndex | null } = { index: null };
@@ -269,13 +298,28 @@ Promise<{ index: FaissIndex; nprobe: number; calibration: CalibrationResult | nu
     candidate.index = null;
     await releaseDroppedIndexes();
     candidate.index = faiss().Index.read(file);
-    const started = performance.now();
-    const { labels } = candidate.index.search(q, CALIBRATION_K);
-    const msPerQuery = (performance.now() - started) / nq;
+    const { labels, distances } = candidate.index.search(q, CALIBRATION_K);
     let hits = 0;
-    for (let i = 0; i < nq; i++) for (let j = 0; j < CALIBRATION_K; j++) if (truth[i].has(labels[i * CALIBRATION_K + j])) hits++;
-    const recall = hits / (nq * Math.min(CALIBRATION_K, spool.size));
-    tried.push({ nprobe, recall, msPerQuery });
+    let strictHits = 0;
+    for (let i = 0; i < nq; i++) {
+      for (let j = 0; j < CALIBRATION_K; j++) {
+        const label = labels[i * CALIBRATION_K + j];
+        if (label < 0) continue;
+        const exact = truth[i].rows.has(label);
+        if (exact) strictHits++;
+        if (exact || distances[i * CALIBRATION_K + j] >= truth[i].kth - SCORE_TOLERANCE) hits++;
+      }
+    }
+    // Single-query latency (informative: a build usually shares the CPU with indexing).
+    const times: number[] = [];
+    for (let i = 0; i < Math.min(TIMED_QUERIES, nq); i++) {
+      const started = performance.now();
+      candidate.index.search(q.slice(i * spool.dim, (i + 1) * spool.dim), CALIBRATION_K);
+      times.push(performance.now() - started);
+    }
+    times.sort((a, b) => a - b);
+    const recall = hits / (nq * k);
+    tried.push({ nprobe, recall, strictRecall: strictHits / (nq * k), msPerQuery: times[times.length >> 1] });
     if (recall >= o.target || nprobe >= o.maxNprobe) break;
     nprobe = Math.min(nprobe * 2, o.maxNprobe);
     await tick();

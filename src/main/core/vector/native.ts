@@ -28,8 +28,14 @@ let cached: FaissModule | null = null;
 // VectorSearchService shares with its worker (SHARE_ENV) and clears when the worker exits.
 export const FAISS_OWNER_ENV = 'PHOTO_SEARCH_FAISS_OWNER_THREAD';
 
+/** The thread of this process that owns FAISS (the variable is inherited by child processes: pid-tagged). */
 export function faissOwner(): string | undefined {
-  return process.env[FAISS_OWNER_ENV] || undefined;
+  const [pid, thread] = (process.env[FAISS_OWNER_ENV] ?? '').split(':');
+  return pid === String(process.pid) && thread ? thread : undefined;
+}
+
+export function claimFaiss(thread: number): void {
+  process.env[FAISS_OWNER_ENV] = `${process.pid}:${thread}`;
 }
 
 export function faiss(): FaissModule {
@@ -41,7 +47,7 @@ export function faiss(): FaissModule {
         'faiss-node can serve only one thread per process, so use that VectorSearchService instead',
     );
   }
-  process.env[FAISS_OWNER_ENV] = String(threadId);
+  claimFaiss(threadId);
   try {
     cached = createRequire(import.meta.url)('faiss-node') as FaissModule;
   } catch (err) {

@@ -6,7 +6,7 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import type { BuildProgress, VectorBatch, VectorSource } from './build-index.js';
 import { VectorIndexError } from './errors.js';
 import type { IndexManifest, LoadExpectations } from './index-store.js';
-import { FAISS_OWNER_ENV, faissOwner } from './native.js';
+import { claimFaiss, FAISS_OWNER_ENV, faissOwner } from './native.js';
 import type { IndexInfo, SearchHit } from './vector-index.js';
 import type { WireSearchResult, WorkerBuildOptions, WorkerMessage, WorkerRequest } from './worker-protocol.js';
 
@@ -70,7 +70,7 @@ export class VectorSearchService {
     const url = opts.workerUrl ?? new URL('./vector-worker.js', import.meta.url);
     const worker = new Worker(url, { env: SHARE_ENV });
     // Claimed now, not when the worker first loads the addon, so that a second start() fails at once.
-    process.env[FAISS_OWNER_ENV] = String(worker.threadId);
+    claimFaiss(worker.threadId);
     return new VectorSearchService(worker);
   }
 
