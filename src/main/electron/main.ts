@@ -1,6 +1,6 @@
 // Electron entry: a thin shell around LibraryService. The page is sandboxed and isolated, talks only
 // through the preload's PhotoSearchClient, and loads nothing but our bundle and our photos.
-import { app, BrowserWindow, dialog, Menu, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, Menu, nativeTheme, session, shell } from 'electron';
 import path from 'node:path';
 import { IPC_EVENT } from '../../shared/api.js';
 import { defaultLibraryDir, packageRoot } from '../core/paths.js';
@@ -66,7 +66,8 @@ function createMainWindow(): BrowserWindow {
     minHeight: MIN_HEIGHT,
     show: false,
     title: 'Photo Search',
-    backgroundColor: '#111317',
+    // The page's own background, so no flash of the other theme before it paints.
+    backgroundColor: nativeTheme.shouldUseDarkColors ? '#111317' : '#f4f5f7',
     webPreferences: {
       preload: PRELOAD,
       contextIsolation: true,

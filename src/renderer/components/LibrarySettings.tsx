@@ -16,8 +16,10 @@ interface FoldersProps {
 }
 
 /** A path field (web mode, or typed by hand) plus a native picker when the desktop app has one. */
-function PathField({ label, buttonLabel, testId, kind, client, onSubmit }: {
+function PathField({ label, buttonLabel, testId, kind, client, onSubmit, example }: {
   label: string;
+  /** An example path for the placeholder. */
+  example: string;
   buttonLabel: string;
   testId: string;
   kind: ClientKind;
@@ -62,7 +64,7 @@ function PathField({ label, buttonLabel, testId, kind, client, onSubmit }: {
         dir="auto"
         value={path}
         onChange={(e) => setPath(e.target.value)}
-        placeholder={kind === 'desktop' ? 'or type a path, e.g. /home/me/Pictures' : 'Folder path, e.g. /home/me/Pictures'}
+        placeholder={kind === 'desktop' ? `or type a path, e.g. ${example}` : `Folder path, e.g. ${example}`}
         aria-label={label}
         data-testid={`${testId}-input`}
         spellCheck={false}
@@ -103,6 +105,7 @@ export function FoldersSection({ client, kind, folders, onChanged }: FoldersProp
       )}
       <PathField
         label="Folder to add"
+        example="/home/me/Pictures"
         buttonLabel="Add folder"
         testId="add-folder"
         kind={kind}
@@ -163,6 +166,7 @@ export function ModelSection({ client, kind, model, onChanged }: ModelProps) {
       )}
       <PathField
         label="Model folder"
+        example="/home/me/models/ViT-B-32__openai"
         buttonLabel={model?.state === 'ready' ? 'Use another model' : 'Use this folder'}
         testId="model-folder"
         kind={kind}

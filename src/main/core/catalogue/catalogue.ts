@@ -142,10 +142,17 @@ export class Catalogue {
 
   // ---------- folders ----------
 
-  addFolder(absPath: string): LibraryFolder {
-    this.db.prepare('INSERT INTO folders(path, added_at) VALUES (?, ?) ON CONFLICT(path) DO NOTHING').run(absPath, Date.now());
-    const row = this.db.prepare('SELECT id FROM folders WHERE path = ?').get(absPath) as { id: number };
-    return this.getFolder(row.id)!;
+  addFolder(absPath: string, sep = '/'): LibraryFolder {
+    const id = this.transaction(() => {
+      this.db.prepare('INSERT INTO folders(path, added_at) VALUES (?, ?) ON CONFLICT(path) DO NOTHING').run(absPath, Date.now());
+      const row = this.db.prepare('SELECT id FROM folders WHERE path = ?').get(absPath) as { id: number };
+      // Photos registered without a folder (imported path lists) now belong to this one.
+      const prefix = absPath.endsWith(sep) ? absPath : absPath + sep;
+      this.db.prepare('UPDATE photos SET folder_id = ? WHERE folder_id IS NULL AND path >= ? AND path < ?')
+        .run(row.id, prefix, prefix + '\u{10FFFF}');
+      return row.id;
+    });
+    return this.getFolder(id)!;
   }
 
   getFolder(folderId: number): LibraryFolder | null {

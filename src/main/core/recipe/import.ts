@@ -112,6 +112,7 @@ export async function importRecipe(library: Library, options: ImportRecipeOption
   const resolved = await resolveImportModel(catalogue, options.modelId, dimension, {
     modelsDir: options.modelsDir === undefined ? defaultModelsDir() : options.modelsDir,
     preprocessVersion: manifest?.preprocessVersion,
+    manifestModelId: manifest?.modelId,
     currentModelId: library.currentModel?.id ?? null,
   });
   const normalised = normaliseRows(npy.data, dimension, (r) => `${RECIPE_FILES.embeddings} row ${r} (${paths[r]})`);

@@ -46,12 +46,12 @@ export interface ResolvedModel {
 
 /**
  * A model id is accepted when the catalogue already has it, when it is a known model (or an alias of
- * one), or when it names a model folder in `modelsDir`. Throws a RecipeError otherwise, or when the
+ * one), when it names a model folder in `modelsDir`, or when the recipe's manifest.json names it. Throws a RecipeError otherwise, or when the
  * dimension disagrees.
  */
 export async function resolveImportModel(
   catalogue: Catalogue, modelId: string, dimension: number,
-  options: { modelsDir: string | null; preprocessVersion?: string; currentModelId?: string | null },
+  options: { modelsDir: string | null; preprocessVersion?: string; currentModelId?: string | null; manifestModelId?: string },
 ): Promise<ResolvedModel> {
   if (!modelId.trim()) throw new RecipeError('a model id is required');
   const check = (record: { id: string; dim: number }, where: string) => {
@@ -90,6 +90,12 @@ export async function resolveImportModel(
   if (folder) {
     check({ id: modelId, dim: folder.dim }, `model folder ${folder.dir}`);
     return { model: { id: modelId, dim: folder.dim, preprocessVersion: options.preprocessVersion ?? folder.preprocessVersion }, registered: false, dir: folder.dir };
+  }
+
+  // The recipe's own manifest.json names this model: it vouches for the id, its dimension (already checked
+  // against the data) and the preprocessing, as when a library exported with a local model folder.
+  if (options.manifestModelId === modelId && options.preprocessVersion) {
+    return { model: { id: modelId, dim: dimension, preprocessVersion: options.preprocessVersion }, registered: false, dir: null };
   }
 
   const choices = [...new Set([...catalogue.listModels().map((m) => m.id), ...KNOWN_MODELS.flatMap((m) => [m.id, ...m.aliases])])].join(', ');
