@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
       const absolute = path.resolve(folder);
       const info = await stat(absolute).catch(() => null);
       if (!info?.isDirectory()) throw new Error(`not a folder: ${absolute}`);
-      library.catalogue.addFolder(await realpath(absolute));
+      library.catalogue.addFolder(await realpath(absolute), path.sep);
     }
     if (library.catalogue.listFolders().length === 0) throw new UsageError('no folder to index: give one');
 

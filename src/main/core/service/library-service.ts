@@ -1,7 +1,7 @@
 // LibraryService implements the whole UI contract (PhotoSearchApi) over the Electron-free core. The
 // Electron main process and web mode both dispatch validated calls to it; events go to every listener.
 import { EventEmitter } from 'node:events';
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PhotoSearchApi, MediaKind } from '../../../shared/api.js';
 import type {
@@ -91,7 +91,7 @@ export class LibraryService implements PhotoSearchApi {
     if (!path.isAbsolute(folderPath)) throw new Error(`not an absolute path: ${folderPath}`);
     const info = await stat(folderPath).catch(() => null);
     if (!info?.isDirectory()) throw new Error(`not a folder: ${folderPath}`);
-    const folder = this.library.catalogue.addFolder(path.resolve(folderPath));
+    const folder = this.library.catalogue.addFolder(await realpath(folderPath), path.sep);
     this.emit({ type: 'library-changed' });
     return folder;
   }
