@@ -5,8 +5,10 @@
 // where the last stopped (the catalogue pages by id over photos without a vector for this model).
 //
 // Throughput: decoding runs on libuv threads (sharp, file reads, hashing) and inference on ONNX
-// Runtime's threads, both asynchronous; while batch k is inferred, batch k+1 is already decoding, so
-// a run costs about max(decode, infer) per batch rather than their sum, less contention for the cores.
+// Runtime's threads in a worker thread (onnxruntime-node's run() blocks its calling thread, and each
+// decode needs this event loop between its steps); while batch k is inferred, batch k+1 is already
+// decoding, so a run costs about max(decode, infer) per batch rather than their sum, less contention
+// for the cores.
 //
 // Failures are per photo: unreadable, truncated, corrupt or non-image files are stored with status
 // 'error', formats the decoder lacks (HEIC) with 'unsupported', each with its message; the run goes on.
@@ -23,12 +25,12 @@ import type { EmbedOutcome, ModelRecord, PhotoMetadata, PhotoToEmbed } from '../
 import type { Library } from '../library.js';
 import { readMetadata } from '../metadata.js';
 import type { ModelFolder } from '../model/model-folder.js';
-import { ClipModel } from '../model/clip-model.js';
 import { decodeForEmbedding, UnsupportedFormatError } from '../model/preprocess.js';
 import { thumbnailPath } from '../paths.js';
 import { THUMBNAIL_SIZE } from '../service/media.js';
 import type { IndexingProgress, PhotoId } from '../../../shared/types.js';
 import { IndexingControl } from './control.js';
+import { WorkerEmbedder } from './worker-embedder.js';
 
 /** What the pipeline needs from a model: batched image embeddings. */
 export interface ImageEmbedder {
@@ -38,7 +40,11 @@ export interface ImageEmbedder {
 export interface RunIndexingOptions {
   library: Library;
   modelFolder: ModelFolder;
-  /** An already loaded model (benchmarks and tests reuse one); by default the folder's image tower is loaded. */
+  /**
+   * An already loaded model (benchmarks and tests reuse one). By default the folder's image tower is
+   * loaded in a worker thread (WorkerEmbedder) for the run. Prefer a WorkerEmbedder over a ClipModel
+   * used on this thread: its synchronous inference would stall decoding.
+   */
   embedder?: ImageEmbedder;
   /** Photos per inference batch and per transaction. Default 16. */
   batchSize?: number;
@@ -123,10 +129,10 @@ export async function runIndexing(options: RunIndexingOptions): Promise<Indexing
 
   emit('embedding');
   let pending: Promise<Decoded[]> | null = null;
-  let ownModel: ClipModel | null = null;
+  let ownModel: WorkerEmbedder | null = null;
   try {
     if (!options.embedder) {
-      ownModel = await ClipModel.load(modelFolder, { threads: options.threads ?? os.availableParallelism(), maxBatch: batchSize });
+      ownModel = await WorkerEmbedder.start(modelFolder, { threads: options.threads ?? os.availableParallelism(), maxBatch: batchSize });
     }
     const embedder: ImageEmbedder = options.embedder ?? ownModel!;
     rate.reset(0);
@@ -135,9 +141,12 @@ export async function runIndexing(options: RunIndexingOptions): Promise<Indexing
       const batch = await pending;
       pending = null;
       if (control.cancelled) break;
-      pending = startNextBatch(); // decodes while this batch is inferred
       const ok = batch.filter((d) => d.tensor);
-      const vectors = ok.length > 0 ? await embedder.embedImages(ok.map((d) => d.tensor!)) : [];
+      // Inference is queued first (onnxruntime-node runs it on a libuv thread, as sharp and fs do), then
+      // the next batch starts decoding while this one is inferred.
+      const inference = ok.length > 0 ? embedder.embedImages(ok.map((d) => d.tensor!)) : Promise.resolve([]);
+      pending = startNextBatch();
+      const vectors = await inference;
       if (vectors.length !== ok.length) throw new Error(`the model returned ${vectors.length} vectors for ${ok.length} images`);
       const outcomes: EmbedOutcome[] = batch.map((d): EmbedOutcome => {
         if (d.failure) return { photoId: d.photo.id, ok: false, ...d.failure, metadata: d.metadata };
@@ -167,7 +176,7 @@ export async function runIndexing(options: RunIndexingOptions): Promise<Indexing
     options.signal?.removeEventListener('abort', onAbort);
     // A batch still decoding when the run stops is dropped, but let it finish writing its thumbnails.
     await pending?.catch(() => undefined);
-    await ownModel?.release();
+    await ownModel?.close();
   }
 
   const state = control.cancelled ? 'cancelled' : 'done';
