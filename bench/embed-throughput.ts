@@ -4,11 +4,13 @@
 //   (c) full pipeline: register (scan), read once, hash, EXIF, decode, thumbnail, infer, store
 //   ratio = c ÷ (1 / (1/a + 1/b)), the serial limit of doing (a) and (b) one after the other. The
 //   pipeline overlaps them, but both compete for the same cores, so ≈ 1 is the target (≥ 0.90).
+// The machine's speed drifts (shared cores), so a, b and c are measured back to back in rounds, each
+// on a fresh part of the photo set, and the reported figures are medians over the rounds.
 // Photo sets: ../shared/data/photos/flickr8k-1000 (small real photos) and generated 12-megapixel JPEGs.
 // Model: ../shared/models/clip-vit-b32-arch (real ViT-B/32 cost, random weights), materialized.
 //
 // Usage: node dist/bench/embed-throughput.js [--limit N] [--large N] [--batches 8,16] [--threads 2]
-//        [--model DIR] [--sets flickr,large]
+//        [--rounds 3] [--model DIR] [--sets flickr,large] [--decode-concurrency 4]
 // Writes bench/results/embed-throughput.json. Skips (exit 0) when ../shared is missing.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync, copyFileSync, rmSync, mkdtempSync } from 'node:fs';
@@ -22,7 +24,8 @@ import { ClipModel } from '../src/main/core/model/clip-model.js';
 import { decodeForEmbedding } from '../src/main/core/model/preprocess.js';
 import { packageRoot } from '../src/main/core/paths.js';
 import { scanFolder } from '../src/main/core/scanner/scanner.js';
-import { runIndexing } from '../src/main/core/embed/pipeline.js';
+import { runIndexing, type IndexingSummary } from '../src/main/core/embed/pipeline.js';
+import { WorkerEmbedder } from '../src/main/core/embed/worker-embedder.js';
 
 const args = parseArgs(process.argv.slice(2));
 const shared = path.resolve(packageRoot, '../shared');
@@ -32,17 +35,8 @@ const batches = String(args.batches ?? '8,16').split(',').map(Number);
 const threads = Number(args.threads ?? os.availableParallelism());
 const decodeConcurrency = Number(args['decode-concurrency'] ?? 4);
 const sets = String(args.sets ?? 'flickr,large').split(',');
-
-interface SetResult {
-  set: string;
-  photos: number;
-  medianBytes: number;
-  modelOnly: { photosPerSecond: number; batch: number; byBatch: Record<string, number> };
-  decodeOnly: { photosPerSecond: number };
-  fullPipeline: { photosPerSecond: number; seconds: number; scanSeconds: number; embedded: number; failed: number };
-  serialLimit: number;
-  ratio: number;
-}
+const roundsWanted = Math.max(1, Number(args.rounds ?? 3));
+const MIN_ROUND_PHOTOS = 100;
 
 async function main(): Promise<void> {
   if (!existsSync(shared)) {
@@ -68,7 +62,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     model: path.basename(modelDir),
-    settings: { threads, batches, decodeConcurrency, sharpConcurrency: sharp.concurrency(), limit, large: largeCount },
+    settings: { threads, batches, decodeConcurrency, sharpConcurrency: sharp.concurrency(), limit, large: largeCount, rounds: roundsWanted },
     results,
   };
   const file = path.join(packageRoot, 'bench/results/embed-throughput.json');
@@ -76,77 +70,150 @@ async function main(): Promise<void> {
   writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
   console.log(`\nwrote ${path.relative(packageRoot, file)}`);
   for (const r of results) {
-    console.log(`${r.set.padEnd(7)} ${String(r.photos).padStart(5)} photos: a model ${r.modelOnly.photosPerSecond.toFixed(1)}/s (batch ${r.modelOnly.batch}), ` +
-      `b decode ${r.decodeOnly.photosPerSecond.toFixed(1)}/s, serial limit ${r.serialLimit.toFixed(1)}/s, ` +
-      `c pipeline ${r.fullPipeline.photosPerSecond.toFixed(1)}/s → ratio ${r.ratio.toFixed(3)}`);
+    console.log(`${r.set.padEnd(7)} ${String(r.photos).padStart(5)} photos (medians of ${r.rounds.length} rounds): a model ${r.modelOnly.photosPerSecond}/s (batch ${r.batch}), ` +
+      `b decode ${r.decodeOnly.photosPerSecond}/s, serial limit ${r.serialLimit}/s, c pipeline ${r.fullPipeline.photosPerSecond}/s → ratio ${r.ratio}`);
   }
 }
 
-async function measureSet(set: string, files: string[], folder: ModelFolder, work: string): Promise<SetResult> {
-  const sizes = files.map((f) => statSync(f).size).sort((x, y) => x - y);
-  console.log(`\n== ${set}: ${files.length} photos, median ${(sizes[sizes.length >> 1] / 1024).toFixed(0)} KiB`);
+interface Stage {
+  photosPerSecond: number;
+  /** Process CPU time per photo (all threads): a contention-independent view of the work. */
+  cpuMsPerPhoto: number;
+}
 
-  // (b) decode only, as the pipeline decodes: read the file, decode once into tensor + thumbnail.
-  const decodeStart = performance.now();
+interface SetResult {
+  set: string;
+  photos: number;
+  medianBytes: number;
+  batch: number;
+  modelOnlyByBatch: Record<string, number>;
+  rounds: { a: Stage; b: Stage; c: Stage; serialLimit: number; ratio: number }[];
+  /** Medians over the rounds. */
+  modelOnly: Stage;
+  decodeOnly: Stage;
+  fullPipeline: Stage & { embedded: number; failed: number };
+  serialLimit: number;
+  ratio: number;
+}
+
+interface Timed {
+  seconds: number;
+  cpuSeconds: number;
+}
+
+async function timed(fn: () => Promise<unknown>): Promise<Timed> {
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  await fn();
+  const used = process.cpuUsage(cpu);
+  return { seconds: (performance.now() - t) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
+}
+
+function stage(t: Timed, photos: number): Stage {
+  return { photosPerSecond: round(photos / t.seconds), cpuMsPerPhoto: round((t.cpuSeconds * 1000) / photos) };
+}
+
+/** Read + decode + preprocess + thumbnail, as the pipeline decodes. */
+async function decodeAll(files: string[], folder: ModelFolder, keep?: Float32Array[]): Promise<void> {
   let next = 0;
-  const tensors: Float32Array[] = [];
-  const keepTensors = Math.min(files.length, 96);
   await Promise.all(Array.from({ length: decodeConcurrency }, async () => {
     while (next < files.length) {
       const i = next++;
       try {
         const decoded = await decodeForEmbedding(await readFile(files[i]), folder.preprocessCfg, { thumbSize: 320 });
-        if (i < keepTensors) tensors[i] = decoded.tensor;
+        if (keep) keep[i] = decoded.tensor;
       } catch (error) {
         console.log(`  decode failed: ${files[i]}: ${(error as Error).message}`);
       }
     }
   }));
-  const decodePerSecond = (files.length * 1000) / (performance.now() - decodeStart);
-  console.log(`(b) decode+preprocess+thumbnail: ${decodePerSecond.toFixed(1)} photos/s`);
+}
 
-  // (a) model only, on tensors decoded above; one warm-up batch per setting.
-  const byBatch: Record<string, number> = {};
+/** The image tower alone on pre-decoded tensors, on this thread (no worker hop: the strictest baseline). */
+async function modelOnly(model: ClipModel, tensors: Float32Array[], batch: number): Promise<{ t: Timed; photos: number }> {
+  const rounds = Math.max(1, Math.floor(tensors.length / batch));
+  let photos = 0;
+  const t = await timed(async () => {
+    for (let r = 0; r < rounds; r++) photos += (await model.embedImages(tensors.slice(r * batch, (r + 1) * batch))).length;
+  });
+  return { t, photos };
+}
+
+const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+
+async function measureSet(set: string, files: string[], folder: ModelFolder, work: string): Promise<SetResult> {
+  const sizes = files.map((f) => statSync(f).size).sort((x, y) => x - y);
+  console.log(`\n== ${set}: ${files.length} photos, median ${(sizes[sizes.length >> 1] / 1024).toFixed(0)} KiB, ${roundsWanted} rounds`);
+  const tensors: Float32Array[] = [];
+  await decodeAll(files.slice(0, Math.min(files.length, 64)), folder, tensors);
   const inputs = tensors.filter(Boolean);
-  for (const batch of batches) {
-    const session = await ClipModel.load(folder, { threads, maxBatch: batch });
-    await session.embedImages(inputs.slice(0, batch));
-    const rounds = Math.max(1, Math.floor(inputs.length / batch));
-    const t = performance.now();
-    for (let r = 0; r < rounds; r++) await session.embedImages(inputs.slice(r * batch, (r + 1) * batch));
-    byBatch[batch] = (rounds * batch * 1000) / (performance.now() - t);
-    console.log(`(a) model only, batch ${batch}, ${threads} threads: ${byBatch[batch].toFixed(1)} photos/s`);
-    await session.release();
-  }
-  const bestBatch = Number(Object.entries(byBatch).sort((x, y) => y[1] - x[1])[0][0]);
-  const modelPerSecond = byBatch[bestBatch];
 
-  // (c) full pipeline into a fresh library, model loaded and warmed beforehand (as a running app has it).
-  const photosDir = path.join(work, `${set}-photos`);
-  mkdirSync(photosDir, { recursive: true });
-  files.forEach((f, i) => copyFileSync(f, path.join(photosDir, `${String(i).padStart(5, '0')}-${path.basename(f)}`)));
-  const library = Library.open(path.join(work, `${set}-library`));
-  const embedder = await ClipModel.load(folder, { threads, maxBatch: bestBatch });
-  await embedder.embedImages(inputs.slice(0, bestBatch));
-  const t0 = performance.now();
-  const scan = await scanFolder(library.catalogue, library.catalogue.addFolder(photosDir));
-  const scanSeconds = (performance.now() - t0) / 1000;
-  const summary = await runIndexing({ library, modelFolder: folder, embedder, batchSize: bestBatch, decodeConcurrency });
-  const seconds = (performance.now() - t0) / 1000;
-  library.close();
-  await embedder.release();
-  const pipelinePerSecond = scan.added / seconds;
-  const serialLimit = 1 / (1 / modelPerSecond + 1 / decodePerSecond);
-  console.log(`(c) full pipeline: ${summary.embedded} embedded, ${summary.failed} failed in ${seconds.toFixed(1)} s ` +
-    `(scan ${scanSeconds.toFixed(2)} s): ${pipelinePerSecond.toFixed(1)} photos/s; serial limit ${serialLimit.toFixed(1)}/s; ` +
-    `ratio ${(pipelinePerSecond / serialLimit).toFixed(3)}`);
+  // Batch size: the image tower alone, each size twice, alternating (the machine's speed drifts).
+  const models = new Map<number, ClipModel>();
+  for (const batch of batches) {
+    const model = await ClipModel.load(folder, { threads, maxBatch: batch });
+    await model.embedImages(inputs.slice(0, batch));
+    models.set(batch, model);
+  }
+  const samples = new Map<number, number[]>(batches.map((b) => [b, []]));
+  for (let rep = 0; rep < 2; rep++) {
+    for (const batch of batches) {
+      const { t, photos } = await modelOnly(models.get(batch)!, inputs, batch);
+      samples.get(batch)!.push(photos / t.seconds);
+    }
+  }
+  const byBatch = Object.fromEntries(batches.map((b) => [b, round(Math.max(...samples.get(b)!))]));
+  const batch = batches.reduce((best, b) => (byBatch[b] > byBatch[best] ? b : best), batches[0]);
+  console.log(`model only by batch (${threads} threads): ${JSON.stringify(byBatch)} → batch ${batch}`);
+  for (const [b, m] of models) if (b !== batch) await m.release();
+  const model = models.get(batch)!;
+  const embedder = await WorkerEmbedder.start(folder, { threads, maxBatch: batch });
+  await embedder.embedImages(inputs.slice(0, batch).map((x) => x.slice()));
+
+  // Rounds: a, b and c back to back on a fresh chunk of photos each, so each ratio compares
+  // figures taken under the same machine conditions.
+  const rounds: SetResult['rounds'] = [];
+  let embedded = 0;
+  let failed = 0;
+  // A round needs several batches for the pipeline to overlap anything: a large set is split over the
+  // rounds, a small one (the 12 MP photos) is run whole in each round.
+  const chunk = files.length >= roundsWanted * MIN_ROUND_PHOTOS ? Math.ceil(files.length / roundsWanted) : files.length;
+  for (let r = 0; r < roundsWanted; r++) {
+    const part = chunk === files.length ? files : files.slice(r * chunk, (r + 1) * chunk);
+    if (part.length === 0) break;
+    const a = modelOnly(model, inputs, batch);
+    const aStage = await a.then(({ t, photos }) => stage(t, photos));
+    const bStage = stage(await timed(() => decodeAll(part, folder)), part.length);
+    const photosDir = path.join(work, `${set}-photos-${r}`);
+    mkdirSync(photosDir, { recursive: true });
+    part.forEach((f, i) => copyFileSync(f, path.join(photosDir, `${String(i).padStart(5, '0')}-${path.basename(f)}`)));
+    const library = Library.open(path.join(work, `${set}-library-${r}`));
+    let summary: IndexingSummary | null = null;
+    const c = await timed(async () => {
+      await scanFolder(library.catalogue, library.catalogue.addFolder(photosDir));
+      summary = await runIndexing({ library, modelFolder: folder, embedder, batchSize: batch, decodeConcurrency });
+    });
+    library.close();
+    embedded += summary!.embedded;
+    failed += summary!.failed;
+    const cStage = stage(c, part.length);
+    const serialLimit = 1 / (1 / aStage.photosPerSecond + 1 / bStage.photosPerSecond);
+    const ratio = Math.round((cStage.photosPerSecond / serialLimit) * 1000) / 1000;
+    rounds.push({ a: aStage, b: bStage, c: cStage, serialLimit: round(serialLimit), ratio });
+    console.log(`round ${r + 1}: (a) model ${aStage.photosPerSecond}/s  (b) decode ${bStage.photosPerSecond}/s  ` +
+      `serial limit ${round(serialLimit)}/s  (c) pipeline ${cStage.photosPerSecond}/s  ratio ${ratio}  ` +
+      `[cpu ms/photo a ${aStage.cpuMsPerPhoto} b ${bStage.cpuMsPerPhoto} c ${cStage.cpuMsPerPhoto}]`);
+  }
+  await embedder.close();
+  await model.release();
+  const med = (pick: (x: SetResult['rounds'][number]) => Stage): Stage => ({
+    photosPerSecond: median(rounds.map((x) => pick(x).photosPerSecond)),
+    cpuMsPerPhoto: median(rounds.map((x) => pick(x).cpuMsPerPhoto)),
+  });
   return {
-    set, photos: files.length, medianBytes: sizes[sizes.length >> 1],
-    modelOnly: { photosPerSecond: round(modelPerSecond), batch: bestBatch, byBatch: Object.fromEntries(Object.entries(byBatch).map(([k, v]) => [k, round(v)])) },
-    decodeOnly: { photosPerSecond: round(decodePerSecond) },
-    fullPipeline: { photosPerSecond: round(pipelinePerSecond), seconds: round(seconds), scanSeconds: round(scanSeconds), embedded: summary.embedded, failed: summary.failed },
-    serialLimit: round(serialLimit),
-    ratio: Math.round((pipelinePerSecond / serialLimit) * 1000) / 1000,
+    set, photos: files.length, medianBytes: sizes[sizes.length >> 1], batch, modelOnlyByBatch: byBatch, rounds,
+    modelOnly: med((x) => x.a), decodeOnly: med((x) => x.b), fullPipeline: { ...med((x) => x.c), embedded, failed },
+    serialLimit: median(rounds.map((x) => x.serialLimit)), ratio: median(rounds.map((x) => x.ratio)),
   };
 }
 

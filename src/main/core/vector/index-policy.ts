@@ -41,7 +41,7 @@ export interface IndexPlan {
 }
 
 export function chooseNlist(rows: number): number {
-  const target = 2 * Math.sqrt(Math.max(rows, 1));
+  const target = 1.5 * Math.sqrt(Math.max(rows, 1));
   const pow2 = 2 ** Math.round(Math.log2(target));
   return Math.min(MAX_NLIST, Math.max(MIN_NLIST, pow2));
 }
