@@ -6,7 +6,7 @@
 // - a 16×16 grey "pixel vector", mean-removed and L2-normalised (a correlation): copies score ≥ 0.96,
 //   distinct photos rarely above 0.9 (max 0.96 over the same 500k pairs).
 // Confirming a pair with both, or a CLIP pair with the hash, keeps precision off any single signal.
-import sharp from 'sharp';
+import { openImage } from '../model/preprocess.js';
 
 export type PerceptualHash = bigint;
 
@@ -27,7 +27,8 @@ const WIDTH = HASH_COLS * GRID;
 const HEIGHT = HASH_ROWS * GRID;
 
 export async function perceptualSignature(input: string | Buffer): Promise<PerceptualSignature> {
-  const { data, info } = await sharp(input, { failOn: 'none' })
+  // openImage: HEIC is decoded by libheif (upright already: rotate() leaves it be), the rest by sharp.
+  const { data, info } = await (await openImage(input, { failOn: 'none' }))
     .rotate()
     .resize(WIDTH, HEIGHT, { fit: 'fill' })
     .greyscale()

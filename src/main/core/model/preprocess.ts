@@ -18,10 +18,15 @@
 // retry when the file changes. ('truncated' is also less strict than sharp's default, 'warning',
 // which rejects files over any decoder warning; badly corrupt data, like exif-samples'
 // corrupted.jpg, fails either way.)
+//
+// HEIC (HEVC-coded HEIF, the iPhone default) is recognised by content and decoded by libheif
+// (heic.ts) to upright raw RGBA, which then takes exactly the same path as any other photo. libheif
+// applies the HEIF transformations (irot/imir/clap), so EXIF orientation is not applied to it again.
 
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import sharp, { type KernelEnum, type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import { decodeHeic, HeicDecodeError, isHeic, isHeicFile, type RgbaImage } from './heic.js';
 import type { Interpolation, PreprocessCfg } from './model-folder.js';
 import { resampleRgb } from './resample.js';
 
@@ -29,7 +34,7 @@ export class ImageDecodeError extends Error {
   override name = 'ImageDecodeError';
 }
 
-/** The file is an image in a format this build cannot decode (e.g. HEIC: sharp's libvips lacks HEVC). */
+/** The file is an image in a format this build cannot decode (e.g. HEIF with a codec neither libvips nor libheif-js has). */
 export class UnsupportedFormatError extends Error {
   override name = 'UnsupportedFormatError';
   constructor(
@@ -144,9 +149,11 @@ interface Region {
 }
 
 interface Opened {
-  buffer: Buffer;
+  /** The file's bytes, or for HEIC the decoded pixels (described by `raw`). */
+  pixels: Buffer;
+  raw?: { width: number; height: number; channels: 4 };
   name: string;
-  /** Size after EXIF orientation. */
+  /** Size after EXIF orientation (HEIC: after the HEIF transformations). */
   width: number;
   height: number;
   format: string;
@@ -172,57 +179,77 @@ function centreRegion(width: number, height: number): Region {
 
 /** A sharp pipeline on the image's region, EXIF orientation applied. */
 function pipelineFor(image: Opened): Sharp {
-  const pipeline = sharp(image.buffer, SHARP_OPTIONS);
+  const pipeline = sharp(image.pixels, image.raw ? { raw: image.raw } : SHARP_OPTIONS);
   const r = image.region;
   return r.width === image.width && r.height === image.height ? pipeline : pipeline.extract(r);
 }
 
-/** Reads the header only: size after orientation and format; rejects HEIC before any decode. */
-async function openImage(input: ImageInput): Promise<Opened> {
-  const name = typeof input === 'string' ? basename(input) : 'image buffer';
-  let buffer: Buffer;
-  if (typeof input === 'string') {
-    try {
-      buffer = await readFile(input);
-    } catch (err) {
-      throw new ImageDecodeError(`cannot read ${input}: ${(err as Error).message}`, { cause: err });
-    }
-  } else {
-    buffer = input;
+function nameOf(input: ImageInput): string {
+  return typeof input === 'string' ? basename(input) : 'image buffer';
+}
+
+async function readInput(input: ImageInput): Promise<Buffer> {
+  if (typeof input !== 'string') return input;
+  try {
+    return await readFile(input);
+  } catch (err) {
+    throw new ImageDecodeError(`cannot read ${input}: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * A sharp pipeline on any photo the app reads. HEIC is decoded by libheif first, to upright raw RGBA
+ * without EXIF (so `.rotate()` on it does nothing, rightly: see heic.ts); anything else goes to sharp
+ * as it is (a path is read by libvips itself). HEIC failures throw ImageDecodeError or
+ * UnsupportedFormatError here; other formats fail, as with sharp alone, when the pipeline runs.
+ */
+export async function openImage(input: ImageInput, options: SharpOptions = {}): Promise<Sharp> {
+  const heic = typeof input === 'string' ? await isHeicFile(input) : isHeic(input);
+  if (!heic) return sharp(input, options);
+  const image = await decodeHeicImage(await readInput(input), nameOf(input));
+  return sharp(image.data, { ...options, raw: { width: image.width, height: image.height, channels: image.channels } });
+}
+
+async function decodeHeicImage(bytes: Buffer, name: string): Promise<RgbaImage> {
+  try {
+    return await decodeHeic(bytes);
+  } catch (err) {
+    if (err instanceof HeicDecodeError && err.unsupported) throw new UnsupportedFormatError('heif', `${name}: ${err.message}`);
+    throw new ImageDecodeError(`cannot decode ${name}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+async function loadHeic(bytes: Buffer, name: string): Promise<Opened> {
+  const { data, width, height, channels } = await decodeHeicImage(bytes, name);
+  return { pixels: data, raw: { width, height, channels }, name, width, height, format: 'heic', region: centreRegion(width, height) };
+}
+
+/** Reads the header (HEIC: decodes the whole image): size after orientation and format. */
+async function loadImage(input: ImageInput): Promise<Opened> {
+  const name = nameOf(input);
+  const buffer = await readInput(input);
   if (buffer.length === 0) throw new ImageDecodeError(`cannot decode ${name}: the file is empty`);
+  if (isHeic(buffer)) return loadHeic(buffer, name);
   let meta: Metadata;
   try {
     meta = await sharp(buffer, SHARP_OPTIONS).metadata();
   } catch (err) {
-    const brand = heifBrand(buffer);
-    if (brand !== null && brand !== 'avif' && brand !== 'avis') throw unsupportedHeic(name);
     throw decodeError(name, err);
   }
-  if (meta.format === 'heif' && meta.compression !== 'av1') throw unsupportedHeic(name);
+  // HEVC in a HEIF file whose brands did not say so: libheif after all.
+  if (meta.format === 'heif' && meta.compression === 'hevc') return loadHeic(buffer, name);
   const oriented = meta.autoOrient as { width?: number; height?: number } | undefined;
   const swap = (meta.orientation ?? 1) >= 5;
   const width = oriented?.width ?? (swap ? meta.height : meta.width);
   const height = oriented?.height ?? (swap ? meta.width : meta.height);
   if (!width || !height) throw new ImageDecodeError(`cannot decode ${name}: no image dimensions`);
-  return { buffer, name, width, height, format: meta.format, region: centreRegion(width, height) };
-}
-
-function unsupportedHeic(name: string): UnsupportedFormatError {
-  return new UnsupportedFormatError('heic', `${name}: HEIC/HEIF photos are not supported (this build of libvips has no HEVC decoder)`);
-}
-
-/** The ISO-BMFF major brand of a HEIF-family file ('heic', 'mif1', 'avif', …), else null. */
-function heifBrand(buffer: Buffer): string | null {
-  if (buffer.length < 12 || buffer.toString('latin1', 4, 8) !== 'ftyp') return null;
-  const brand = buffer.toString('latin1', 8, 12);
-  return /^(heic|heix|heim|heis|hevc|hevx|hevm|hevs|mif1|msf1|avif|avis)$/.test(brand) ? brand : null;
+  return { pixels: buffer, name, width, height, format: meta.format, region: centreRegion(width, height) };
 }
 
 function decodeError(name: string, err: unknown): Error {
   const message = (err as Error)?.message ?? String(err);
   if (/compression format has not been built in|No decoding plugin/i.test(message)) {
-    return unsupportedHeic(name);
+    return new UnsupportedFormatError('heif', `${name}: this HEIF compression is not supported (${message.split('\n')[0]})`);
   }
   const first = message.split('\n')[0];
   const hint = /premature end of (JPEG image|input file)|truncated/i.test(message) ? ' (the file is truncated)' : '';
@@ -268,7 +295,7 @@ async function resizeRgb(
 /** The reference path: a full-size decode, then Pillow's resampling. It reproduces the reference
  * preprocessing bit for bit but costs a full decode; decodeForEmbedding() is the fast path. */
 export async function preprocessImage(input: ImageInput, cfg: PreprocessCfg): Promise<Float32Array> {
-  const image = await openImage(input);
+  const image = await loadImage(input);
   const plan = planResize(image.region.width, image.region.height, cfg);
   const rgb = await rawRgb(pipelineFor(image), image.name);
   return rgbToTensor(await resizeRgb(rgb.data, rgb.width, rgb.height, plan, cfg, true), plan, cfg);
@@ -294,10 +321,10 @@ export interface DecodedPhoto {
   thumbnailFormat: ThumbnailFormat;
   thumbnailWidth: number;
   thumbnailHeight: number;
-  /** Size after EXIF orientation. */
+  /** Size after EXIF orientation (HEIC: after the HEIF transformations). */
   width: number;
   height: number;
-  /** sharp's name of the source format: jpeg, png, webp, tiff, gif, heif (AVIF), … */
+  /** sharp's name of the source format: jpeg, png, webp, tiff, gif, heif (AVIF), …, or heic (decoded by libheif). */
   format: string;
 }
 
@@ -311,7 +338,7 @@ export async function decodeForEmbedding(
   const thumbFormat = options.thumbFormat ?? 'jpeg';
   const quality = options.thumbQuality ?? 80;
   const oversample = options.oversample ?? 2;
-  const image = await openImage(input);
+  const image = await loadImage(input);
   const { width, height } = image.region;
   const plan = planResize(width, height, cfg);
 

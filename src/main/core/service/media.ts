@@ -3,8 +3,9 @@
 // symlink escape, whatever the request looked like.
 import { mkdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import type { Library } from '../library.js';
+import { isHeicFile } from '../model/heic.js';
+import { openImage } from '../model/preprocess.js';
 import { thumbnailPath } from '../paths.js';
 import type { MediaKind } from '../../../shared/api.js';
 
@@ -60,7 +61,8 @@ export class MediaResolver {
       // Not embedded yet (the pipeline writes thumbnails): make it now and cache it.
     }
     try {
-      const body = await sharp(file, { failOn: 'none' }).rotate()
+      // openImage decodes HEIC (already upright, so rotate() leaves it be); others go to sharp directly.
+      const body = await (await openImage(file, { failOn: 'none' })).rotate()
         .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
         .jpeg({ quality: 80 }).toBuffer();
       await mkdir(path.dirname(cached), { recursive: true });
@@ -74,12 +76,15 @@ export class MediaResolver {
   }
 
   private async full(photoId: number, file: string): Promise<MediaResponse | null> {
-    const format = this.library.catalogue.getPhoto(photoId)?.format ?? path.extname(file).slice(1).toLowerCase();
+    // The catalogue knows the format once a photo is embedded; before that, HEIC is told by content (an
+    // iPhone photo renamed .jpg is still HEIC), anything else by extension.
+    const known = this.library.catalogue.getPhoto(photoId)?.format;
+    const format = known ?? ((await isHeicFile(file)) ? 'heic' : path.extname(file).slice(1).toLowerCase());
     const type = BROWSER_SAFE[format];
     // Browsers apply EXIF orientation to <img> themselves, so safe formats go out untouched.
     if (type) return { body: { path: file }, contentType: type };
     try {
-      const body = await sharp(file, { failOn: 'none' }).rotate()
+      const body = await (await openImage(file, { failOn: 'none' })).rotate()
         .resize(FULL_VIEW_MAX, FULL_VIEW_MAX, { fit: 'inside', withoutEnlargement: true })
         .jpeg({ quality: 90 }).toBuffer();
       return { body, contentType: 'image/jpeg' };
