@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import type { IndexingProgress, LibraryStatus, ModelStatus, PhotoId, SearchFilters } from '../shared/types.js';
 import type { AppClient } from './api/client.js';
+import { connectionStore, STALE_TOKEN_MESSAGE } from './api/web-client.js';
 import { DuplicatesView } from './components/DuplicatesView.js';
 import { FilterBar, hasFilters } from './components/FilterBar.js';
 import { Icon } from './components/icons.js';
@@ -12,7 +13,7 @@ import { Setup } from './components/Setup.js';
 import { fileName, formatCount } from './format.js';
 import { useResults } from './hooks/useResults.js';
 import type { ResultsQuery } from './state/results.js';
-import { dismiss, notifyError, toastStore } from './toast.js';
+import { dismiss, notify, notifyError, toastStore } from './toast.js';
 
 const SEARCH_DEBOUNCE_MS = 300;
 const REFRESH_THROTTLE_MS = 1500;
@@ -60,9 +61,14 @@ export function App({ appClient }: { appClient: AppClient }) {
   }, [client, refreshStatus]);
 
   // Typing searches after a pause; Enter searches at once.
+  // Typing over "similar to…" replaces it only when the typed query runs, so the grid does not flash
+  // the whole library in between.
   useEffect(() => {
     if (text.trim() === query.trim()) return;
-    const timer = setTimeout(() => setQuery(text), SEARCH_DEBOUNCE_MS);
+    const timer = setTimeout(() => {
+      setQuery(text);
+      setSimilar(null);
+    }, SEARCH_DEBOUNCE_MS);
     return () => clearTimeout(timer);
   }, [text, query]);
 
@@ -92,10 +98,18 @@ export function App({ appClient }: { appClient: AppClient }) {
       if (everything) browseOnly = false;
       if (!timer) timer = setTimeout(reload, Math.max(0, last + minIntervalMs - Date.now()));
     };
+    let wasActive = false;
     const unsubscribe = client.onEvent((event) => {
       if (event.type === 'indexing') {
         setProgress(event.progress);
-        if (isIndexingActive(event.progress.state)) schedule(INDEXING_REFRESH_MS, false);
+        const active = isIndexingActive(event.progress.state);
+        if (active) schedule(INDEXING_REFRESH_MS, false);
+        else if (wasActive) {
+          // The run just ended: its last batch is not in the counts of the last throttled refresh.
+          if (timer) clearTimeout(timer);
+          reload();
+        }
+        wasActive = active;
       } else if (event.type === 'model') setModel(event.status);
       else if (event.type === 'library-changed') schedule(REFRESH_THROTTLE_MS, true);
     });
@@ -110,11 +124,12 @@ export function App({ appClient }: { appClient: AppClient }) {
     const onKey = (event: KeyboardEvent) => {
       const target = event.target as HTMLElement;
       const typing = target.tagName === 'INPUT' || target.tagName === 'TEXTAREA' || target.tagName === 'SELECT';
-      if ((event.key === '/' && !typing) || ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k')) {
+      const dialogOpen = !!document.querySelector('.viewer, .modal');
+      if (!dialogOpen && ((event.key === '/' && !typing) || ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'k'))) {
         event.preventDefault();
         searchRef.current?.focus();
         searchRef.current?.select();
-      } else if (event.key === 'Escape' && drawer && !document.querySelector('.viewer, .modal')) {
+      } else if (event.key === 'Escape' && drawer && !dialogOpen) {
         setDrawer(null);
       }
     };
@@ -127,6 +142,31 @@ export function App({ appClient }: { appClient: AppClient }) {
   }, [firstRun, status, model]);
 
   const toasts = useSyncExternalStore(toastStore.subscribe, toastStore.getSnapshot);
+  const connection = useSyncExternalStore(connectionStore.subscribe, connectionStore.getSnapshot);
+  const connectionProblem = kind !== 'web' ? null
+    : connection === 'lost' ? 'Lost the connection to the photo-search server. Is it still running? This page reconnects by itself.'
+    : connection === 'refused' ? STALE_TOKEN_MESSAGE
+    : null;
+
+  // Back after the server was away: what is on screen may be out of date.
+  const wasLost = useRef(false);
+  useEffect(() => {
+    if (connection === 'lost' || connection === 'refused') wasLost.current = true;
+    else if (connection === 'open' && wasLost.current) {
+      wasLost.current = false;
+      refreshStatus();
+      client.getIndexingProgress().then(setProgress, () => undefined);
+      storeRef.current?.refresh();
+    }
+  }, [connection, client, refreshStatus]);
+
+  // A page of results that fails while others are on screen would otherwise leave blank cells silently
+  // (an empty result list shows its error in the grid instead).
+  const lastError = useRef<string | null>(null);
+  useEffect(() => {
+    if (snapshot.error && snapshot.error !== lastError.current && (snapshot.total ?? 0) > 0) notify(`Could not load photos: ${snapshot.error}`, 'error');
+    lastError.current = snapshot.error;
+  }, [snapshot.error, snapshot.total]);
 
   if (!status || firstRun === null) {
     return (
@@ -154,16 +194,30 @@ export function App({ appClient }: { appClient: AppClient }) {
             refreshStatus();
           }}
         />
-        <Toasts toasts={toasts} />
+        <Toasts toasts={toasts} problem={connectionProblem} />
       </>
     );
   }
 
   const active = isIndexingActive(progress?.state);
   const percent = progress && progress.total > 0 ? Math.floor((progress.done / progress.total) * 100) : null;
+  const filtered = hasFilters(filters);
   const emptyMessage = status.photos === 0
     ? 'No photos yet. Start indexing to scan your folders.'
-    : similar || query.trim() || hasFilters(filters) ? 'No photos match.' : 'No photos to show yet.';
+    : filtered ? 'No photos match these filters.' : similar || query.trim() ? 'No photos match.' : 'No photos to show yet.';
+  const emptyAction = status.photos === 0
+    ? { label: 'Open indexing', onClick: () => setDrawer('indexing') }
+    : filtered ? { label: 'Clear filters', onClick: () => setFilters({}) }
+    : similar || query.trim() ? { label: 'Show all photos', onClick: () => { setSimilar(null); setText(''); setQuery(''); } }
+    : undefined;
+  const indexNewFolder = () => {
+    if (!modelReady) return;
+    if (active) {
+      notify('Indexing is already running: re-scan when it finishes to add the new folder’s photos.');
+      return;
+    }
+    client.startIndexing().then(() => notify('Indexing the new folder…'), notifyError);
+  };
   const setTagFilter = (tag: string) => {
     setView('library');
     setFilters((current) => ((current.tags ?? []).includes(tag) ? current : { ...current, tags: [...(current.tags ?? []), tag] }));
@@ -200,7 +254,7 @@ export function App({ appClient }: { appClient: AppClient }) {
             value={text}
             onChange={(e) => {
               setText(e.target.value);
-              if (similar) setSimilar(null);
+              setView('library');
             }}
             placeholder={modelReady ? 'Describe a photo… (e.g. “dog on a beach at sunset”)' : 'Search needs the model — browse meanwhile'}
             aria-label="Search photos"
@@ -279,6 +333,7 @@ export function App({ appClient }: { appClient: AppClient }) {
             snapshot={snapshot}
             thumbSize={thumbSize}
             emptyMessage={emptyMessage}
+            emptyAction={emptyAction}
             filtersDependOnEdits={filters.minRating !== undefined || (filters.tags?.length ?? 0) > 0}
             onFilterTag={setTagFilter}
             onFindSimilar={(photo) => {
@@ -304,20 +359,25 @@ export function App({ appClient }: { appClient: AppClient }) {
             <IndexingPanel client={client} progress={progress} status={status} modelReady={modelReady} />
           ) : (
             <div className="drawer-body">
-              <FoldersSection client={client} kind={kind} folders={status.folders} onChanged={refreshStatus} />
+              <FoldersSection client={client} kind={kind} folders={status.folders} onChanged={refreshStatus} onAdded={indexNewFolder} />
               <ModelSection client={client} kind={kind} model={model} onChanged={setModel} />
             </div>
           )}
         </aside>
       )}
-      <Toasts toasts={toasts} />
+      <Toasts toasts={toasts} problem={connectionProblem} />
     </div>
   );
 }
 
-function Toasts({ toasts }: { toasts: ReturnType<typeof toastStore.getSnapshot> }) {
+function Toasts({ toasts, problem }: { toasts: ReturnType<typeof toastStore.getSnapshot>; problem: string | null }) {
   return (
     <div className="toasts" aria-live="polite">
+      {problem && (
+        <div className="toast error" role="alert" data-testid="connection-lost">
+          <span>{problem}</span>
+        </div>
+      )}
       {toasts.map((toast) => (
         <div key={toast.id} className={`toast ${toast.kind}`} role={toast.kind === 'error' ? 'alert' : 'status'} data-testid="toast">
           <span>{toast.message}</span>

@@ -42,14 +42,14 @@ export function fileName(path: string): string {
 export function dayToMs(day: string, endOfDay: boolean): number | undefined {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day);
   if (!match) return undefined;
-  const date = endOfDay
-    ? new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]), 23, 59, 59, 999)
-    : new Date(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
+  const date = endOfDay ? new Date(2000, 0, 1, 23, 59, 59, 999) : new Date(2000, 0, 1);
+  // setFullYear, because the Date constructor reads years 0–99 as 1900–1999 (a year being typed: "0020").
+  date.setFullYear(Number(match[1]), Number(match[2]) - 1, Number(match[3]));
   return date.getTime();
 }
 
 export function msToDay(ms: number | undefined): string {
   if (ms === undefined) return '';
   const date = new Date(ms);
-  return `${date.getFullYear()}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
+  return `${String(date.getFullYear()).padStart(4, '0')}-${String(date.getMonth() + 1).padStart(2, '0')}-${String(date.getDate()).padStart(2, '0')}`;
 }

@@ -6,6 +6,28 @@ import type { ApiEvent, PhotoId } from '../../shared/types.js';
 export const TOKEN_HEADER = 'x-photo-search-token';
 const TOKEN_STORAGE_KEY = 'photo-search-token';
 
+/**
+ * Whether the event stream to the server is up (web mode only). The browser reconnects by itself; the
+ * app shows a banner meanwhile and reloads what it shows once the server is back.
+ */
+export type ConnectionState = 'connecting' | 'open' | 'lost' | 'refused';
+let connection: ConnectionState = 'connecting';
+const connectionListeners = new Set<() => void>();
+function setConnection(state: ConnectionState): void {
+  if (state === connection) return;
+  connection = state;
+  for (const listener of [...connectionListeners]) listener();
+}
+export const connectionStore = {
+  subscribe(listener: () => void): () => void {
+    connectionListeners.add(listener);
+    return () => connectionListeners.delete(listener);
+  },
+  getSnapshot: (): ConnectionState => connection,
+};
+
+export const STALE_TOKEN_MESSAGE = 'This page’s access token is not valid for the running server (was it restarted?). Open the address photo-search serve printed.';
+
 export class ApiCallError extends Error {
   constructor(readonly method: string, message: string, readonly status: number) {
     super(message);
@@ -52,7 +74,11 @@ export function createWebClient(baseUrl: string, token: string): PhotoSearchClie
     } catch {
       throw new ApiCallError(method, `Unexpected answer from the server (HTTP ${response.status})`, response.status);
     }
-    if (!payload.ok) throw new ApiCallError(method, payload.error ?? `HTTP ${response.status}`, response.status);
+    if (!payload.ok) {
+      // Each run of `photo-search serve` has its own token: a page left open across a restart holds a stale one.
+      if (response.status === 401 || response.status === 403) throw new ApiCallError(method, STALE_TOKEN_MESSAGE, response.status);
+      throw new ApiCallError(method, payload.error ?? `HTTP ${response.status}`, response.status);
+    }
     return payload.result ?? undefined;
   }
 
@@ -70,7 +96,10 @@ export function createWebClient(baseUrl: string, token: string): PhotoSearchClie
       }
       for (const listener of [...listeners]) listener(event);
     };
-    // EventSource reconnects by itself after a network error.
+    source.onopen = () => setConnection('open');
+    // EventSource reconnects by itself after a network error (unless the server answered with an error
+    // status, a wrong token: then it gives up and readyState is CLOSED).
+    source.onerror = () => setConnection(source?.readyState === EventSource.CLOSED ? 'refused' : 'lost');
   }
 
   const api = Object.fromEntries(METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)])) as unknown as PhotoSearchApi;

@@ -1,5 +1,8 @@
-// A modal confirmation; Escape or Cancel declines, focus starts on the safe choice.
+// A modal confirmation; Escape or Cancel declines, focus starts on the safe choice, stays inside the
+// dialog while it is open and goes back where it was afterwards. Rendered on <body>, so a dialog asked
+// for from inside a drawer is not clipped or stacked under by it.
 import { useEffect, useRef } from 'react';
+import { createPortal } from 'react-dom';
 
 interface Props {
   title: string;
@@ -12,8 +15,15 @@ interface Props {
 
 export function ConfirmDialog({ title, message, confirmLabel, danger, onConfirm, onCancel }: Props) {
   const cancelRef = useRef<HTMLButtonElement>(null);
-  useEffect(() => cancelRef.current?.focus(), []);
-  return (
+  const confirmRef = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    const previous = document.activeElement as HTMLElement | null;
+    cancelRef.current?.focus();
+    return () => {
+      if (previous?.isConnected) previous.focus();
+    };
+  }, []);
+  return createPortal(
     <div className="modal-backdrop" onMouseDown={(e) => e.target === e.currentTarget && onCancel()}>
       <div
         className="modal"
@@ -26,6 +36,10 @@ export function ConfirmDialog({ title, message, confirmLabel, danger, onConfirm,
           if (e.key === 'Escape') {
             e.stopPropagation();
             onCancel();
+          } else if (e.key === 'Tab') {
+            // Two buttons: Tab and Shift+Tab alternate between them.
+            e.preventDefault();
+            (document.activeElement === cancelRef.current ? confirmRef : cancelRef).current?.focus();
           }
         }}
       >
@@ -33,9 +47,10 @@ export function ConfirmDialog({ title, message, confirmLabel, danger, onConfirm,
         <p id="confirm-message">{message}</p>
         <div className="modal-actions">
           <button type="button" ref={cancelRef} onClick={onCancel} data-testid="confirm-cancel">Cancel</button>
-          <button type="button" className={danger ? 'danger' : 'primary'} onClick={onConfirm} data-testid="confirm-ok">{confirmLabel}</button>
+          <button type="button" ref={confirmRef} className={danger ? 'danger' : 'primary'} onClick={onConfirm} data-testid="confirm-ok">{confirmLabel}</button>
         </div>
       </div>
-    </div>
+    </div>,
+    document.body,
   );
 }

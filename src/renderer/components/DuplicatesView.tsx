@@ -13,10 +13,22 @@ interface Props {
   onTrashed(): void;
 }
 
+/**
+ * Only exact copies start ticked: they are the same bytes, so nothing is lost. Near duplicates can
+ * differ in what matters (an edit, a crop, the orientation flag): the user ticks those after a look.
+ */
 function defaultChoice(groups: DuplicateGroup[]): Set<PhotoId> {
   const chosen = new Set<PhotoId>();
-  for (const group of groups) for (const photo of group.photos) if (photo.id !== group.keepId) chosen.add(photo.id);
+  for (const group of groups) {
+    if (group.kind !== 'exact') continue;
+    for (const photo of group.photos) if (photo.id !== group.keepId) chosen.add(photo.id);
+  }
   return chosen;
+}
+
+/** Exact copies first (certain), then near duplicates, most similar first. */
+function byCertainty(groups: DuplicateGroup[]): DuplicateGroup[] {
+  return [...groups].sort((a, b) => (a.kind === b.kind ? b.similarity - a.similarity : a.kind === 'exact' ? -1 : 1));
 }
 
 export function DuplicatesView({ client, onTrashed }: Props) {
@@ -28,7 +40,7 @@ export function DuplicatesView({ client, onTrashed }: Props) {
   async function find() {
     setLoading(true);
     try {
-      const found = await client.findDuplicates();
+      const found = byCertainty(await client.findDuplicates());
       setGroups(found);
       setChosen(defaultChoice(found));
     } catch (error) {
@@ -73,7 +85,10 @@ export function DuplicatesView({ client, onTrashed }: Props) {
       <div className="duplicates-head">
         <div>
           <h2>Duplicates</h2>
-          <p className="muted">Exact copies (same bytes) and near duplicates (nearly the same picture). The copy to keep — the largest, then the oldest — is highlighted.</p>
+          <p className="muted">
+            Exact copies (same bytes) and near duplicates (nearly the same picture). The copy to keep — the largest, then the oldest — is
+            highlighted; extra exact copies are ticked for the trash, near duplicates only when you tick them.
+          </p>
         </div>
         <div className="button-row">
           <button type="button" onClick={() => void find()} disabled={loading} data-testid="find-duplicates">
@@ -81,11 +96,20 @@ export function DuplicatesView({ client, onTrashed }: Props) {
           </button>
           {groups && groups.length > 0 && (
             <button type="button" className="danger" disabled={chosen.size === 0} onClick={() => setConfirming(true)} data-testid="trash-duplicates">
-              <Icon name="trash" /> Move {formatCount(chosen.size)} to trash {wasted > 0 && <span className="muted-inverse">({formatBytes(wasted)})</span>}
+              <Icon name="trash" /> {chosen.size === 0 ? 'Move to trash' : `Move ${formatCount(chosen.size)} to trash`} {wasted > 0 && <span className="muted-inverse">({formatBytes(wasted)})</span>}
             </button>
           )}
         </div>
       </div>
+      {loading && !groups && (
+        <div className="empty-note" role="status">
+          <div className="spinner" aria-hidden="true" />
+          <p>Comparing photos… on a large library this takes a while.</p>
+        </div>
+      )}
+      {!loading && !groups && (
+        <p className="empty-note" data-testid="duplicates-intro">Nothing checked yet. “Find duplicates” compares every indexed photo; nothing is moved until you confirm.</p>
+      )}
       {groups && groups.length === 0 && <p className="empty-note" data-testid="no-duplicates">No duplicates found.</p>}
       {groups?.map((group) => (
         <section key={`${group.kind}-${group.keepId}`} className="dup-group" data-testid="duplicate-group" data-kind={group.kind}>

@@ -20,6 +20,17 @@ function without<K extends keyof SearchFilters>(filters: SearchFilters, key: K):
   return next;
 }
 
+/** A folder's last path segments: enough to tell it from the other folders, short enough for the bar. */
+export function folderLabel(folder: LibraryFolder, folders: LibraryFolder[]): string {
+  const parts = (path: string) => path.split(/[\\/]/).filter(Boolean);
+  const mine = parts(folder.path);
+  for (let take = 1; take < mine.length; take++) {
+    const tail = mine.slice(-take).join('/');
+    if (!folders.some((other) => other.id !== folder.id && parts(other.path).slice(-take).join('/') === tail)) return tail;
+  }
+  return folder.path;
+}
+
 export function hasFilters(filters: SearchFilters): boolean {
   return Object.values(filters).some((value) => value !== undefined && !(Array.isArray(value) && value.length === 0));
 }
@@ -75,19 +86,26 @@ export function FilterBar({ client, filters, folders, onChange }: Props) {
       {folders.length > 1 && (
         <label className="filter">
           <span>Folder</span>
-          <select aria-label="Folder" data-testid="filter-folder" value={filters.folderId ?? ''} onChange={(e) => set('folderId', e.target.value ? Number(e.target.value) : undefined)}>
+          <select
+            aria-label="Folder"
+            className="folder-select"
+            data-testid="filter-folder"
+            value={filters.folderId ?? ''}
+            title={folders.find((folder) => folder.id === filters.folderId)?.path}
+            onChange={(e) => set('folderId', e.target.value ? Number(e.target.value) : undefined)}
+          >
             <option value="">All folders</option>
             {folders.map((folder) => (
-              <option key={folder.id} value={folder.id}>{folder.path}</option>
+              <option key={folder.id} value={folder.id} title={folder.path}>{folderLabel(folder, folders)}</option>
             ))}
           </select>
         </label>
       )}
       <div className="filter" role="group" aria-label="Date taken">
         <span>Date</span>
-        <input type="date" aria-label="Taken from" data-testid="filter-date-from" value={msToDay(filters.dateFrom)} onChange={(e) => set('dateFrom', dayToMs(e.target.value, false))} />
+        <input type="date" aria-label="Taken from" data-testid="filter-date-from" value={msToDay(filters.dateFrom)} max={msToDay(filters.dateTo) || undefined} onChange={(e) => set('dateFrom', dayToMs(e.target.value, false))} />
         <span className="muted">–</span>
-        <input type="date" aria-label="Taken until" data-testid="filter-date-to" value={msToDay(filters.dateTo)} onChange={(e) => set('dateTo', dayToMs(e.target.value, true))} />
+        <input type="date" aria-label="Taken until" data-testid="filter-date-to" value={msToDay(filters.dateTo)} min={msToDay(filters.dateFrom) || undefined} onChange={(e) => set('dateTo', dayToMs(e.target.value, true))} />
       </div>
       <label className="filter">
         <span>Camera</span>

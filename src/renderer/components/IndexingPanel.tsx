@@ -1,10 +1,10 @@
 // Indexing: start, pause, resume, cancel; progress, speed, time left; the files that failed and why.
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ReactNode } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
 import type { FailedPhoto, IndexingProgress, IndexingState, LibraryStatus } from '../../shared/types.js';
 import { formatCount, formatDuration } from '../format.js';
 import { notifyError } from '../toast.js';
-import { Icon } from './icons.js';
+import { Icon, type IconName } from './icons.js';
 import { ProgressBar } from './ProgressBar.js';
 
 const STATE_LABELS: Record<IndexingState, string> = {
@@ -33,8 +33,13 @@ interface Props {
   modelReady: boolean;
 }
 
+type Action = 'start' | 'pause' | 'resume' | 'cancel';
+const PENDING_LABELS: Record<Action, string> = { start: 'Starting…', pause: 'Pausing…', resume: 'Resuming…', cancel: 'Cancelling…' };
+
 export function IndexingPanel({ client, progress, status, modelReady }: Props) {
   const [failed, setFailed] = useState<FailedPhoto[]>([]);
+  /** The button just pressed, until the indexer's state answers it (pausing waits for the batch in hand). */
+  const [pending, setPending] = useState<Action | null>(null);
   const state = progress?.state ?? 'idle';
   const failedCount = Math.max(progress?.failed ?? 0, status?.failed ?? 0);
 
@@ -46,71 +51,100 @@ export function IndexingPanel({ client, progress, status, modelReady }: Props) {
     };
   }, [client, failedCount, state]);
 
-  const act = (action: () => Promise<void>) => () => void action().catch(notifyError);
+  useEffect(() => setPending(null), [state]);
+
+  const act = (action: Action, call: () => Promise<void>) => () => {
+    setPending(action);
+    call().then(
+      // Pause and cancel take effect after the batch in hand: keep saying so until the state changes.
+      () => action !== 'pause' && action !== 'cancel' && setPending(null),
+      (error) => {
+        setPending(null);
+        notifyError(error);
+      },
+    );
+  };
+  const calls: Record<Action, () => Promise<void>> = {
+    start: () => client.startIndexing(),
+    pause: () => client.pauseIndexing(),
+    resume: () => client.resumeIndexing(),
+    cancel: () => client.cancelIndexing(),
+  };
   const active = isIndexingActive(state);
+  /** Nothing has run since the app started: the library's own counts say more than an empty run. */
+  const neverRan = state === 'idle';
   const fraction = progress && progress.total > 0 ? progress.done / progress.total : null;
+  const waiting = status?.pending ?? 0;
+  const heading = neverRan
+    ? waiting > 0 ? `${formatCount(waiting)} photo${waiting === 1 ? '' : 's'} waiting to be indexed` : status && status.photos > 0 ? 'Up to date' : 'Not indexed yet'
+    : STATE_LABELS[state];
+  // The first batch (model start-up, big HEIC decodes) can take a while before done moves off 0.
+  const starting = state === 'scanning' || (state === 'embedding' && (progress?.done ?? 0) === 0);
+  const button = (action: Action, label: ReactNode, props: { className?: string; testId: string; icon: IconName }) => (
+    <button type="button" className={props.className} data-testid={props.testId} disabled={pending === action} onClick={act(action, calls[action])}>
+      <Icon name={props.icon} /> {pending === action ? PENDING_LABELS[action] : label}
+    </button>
+  );
 
   return (
     <div className="indexing-panel" data-testid="indexing-panel">
       <div className="indexing-head">
-        <span className={`state-dot state-${state}`} aria-hidden="true" />
-        <strong data-testid="indexing-state" data-state={state}>{STATE_LABELS[state]}</strong>
+        <span className={`state-dot state-${neverRan ? (waiting > 0 ? 'idle' : 'done') : state}`} aria-hidden="true" />
+        <strong data-testid="indexing-state" data-state={state}>{heading}</strong>
       </div>
-      <ProgressBar
-        value={state === 'scanning' ? null : progress?.done ?? 0}
-        max={progress?.total || 1}
-        label="Indexing progress"
-        testId="indexing-progress"
-      />
-      <dl className="indexing-stats">
-        <div>
-          <dt>Done</dt>
-          <dd data-testid="indexing-counts">
-            {formatCount(progress?.done ?? 0)} / {formatCount(progress?.total ?? 0)}
-            {fraction !== null && <span className="muted"> ({(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)}%)</span>}
-          </dd>
-        </div>
-        <div>
-          <dt>Speed</dt>
-          <dd data-testid="indexing-speed">{progress && progress.photosPerSecond > 0 ? `${progress.photosPerSecond.toFixed(1)} photos/s` : '—'}</dd>
-        </div>
-        <div>
-          <dt>Time left</dt>
-          <dd data-testid="indexing-eta">{active ? formatDuration(progress?.etaSeconds ?? null) : '—'}</dd>
-        </div>
-        <div>
-          <dt>Failed</dt>
-          <dd>{formatCount(progress?.failed ?? 0)}</dd>
-        </div>
-      </dl>
-      {progress?.message && <p className="muted indexing-message" data-testid="indexing-message">{progress.message}</p>}
+      {!neverRan && (
+        <>
+          <ProgressBar value={starting && active ? null : progress?.done ?? 0} max={progress?.total || 1} label="Indexing progress" testId="indexing-progress" />
+          <dl className="indexing-stats">
+            <div>
+              <dt>Done</dt>
+              <dd data-testid="indexing-counts">
+                {formatCount(progress?.done ?? 0)} / {formatCount(progress?.total ?? 0)}
+                {fraction !== null && <span className="muted"> ({(fraction * 100).toFixed(fraction < 0.1 ? 1 : 0)}%)</span>}
+              </dd>
+            </div>
+            <div>
+              <dt>Speed</dt>
+              <dd data-testid="indexing-speed">{progress && progress.photosPerSecond > 0 ? `${progress.photosPerSecond.toFixed(1)} photos/s` : '—'}</dd>
+            </div>
+            <div>
+              <dt>Time left</dt>
+              <dd data-testid="indexing-eta">{active && !starting ? formatDuration(progress?.etaSeconds ?? null) : '—'}</dd>
+            </div>
+            <div>
+              <dt>Failed in this run</dt>
+              <dd>{formatCount(progress?.failed ?? 0)}</dd>
+            </div>
+          </dl>
+        </>
+      )}
+      {(progress?.message || (starting && active)) && (
+        <p className="muted indexing-message" data-testid="indexing-message">
+          {progress?.message || (state === 'scanning' ? 'Looking for new and changed photos…' : 'Preparing the first photos…')}
+        </p>
+      )}
       {status && (
-        <p className="muted">
+        <p className="muted" data-testid="library-counts">
           Library: {formatCount(status.photos)} photos, {formatCount(status.embedded)} searchable, {formatCount(status.pending)} waiting
           {status.missing > 0 && `, ${formatCount(status.missing)} missing`}.
         </p>
       )}
       <div className="button-row">
         {!active && (
-          <button type="button" className="primary" data-testid="indexing-start" disabled={!modelReady} title={modelReady ? undefined : 'Choose a model first'} onClick={act(() => client.startIndexing())}>
-            <Icon name="play" /> {state === 'done' ? 'Re-scan folders' : 'Start indexing'}
+          <button
+            type="button"
+            className="primary"
+            data-testid="indexing-start"
+            disabled={!modelReady || pending === 'start'}
+            title={modelReady ? 'Scan the folders for new, changed and removed photos, then index the new ones' : 'Choose a model first'}
+            onClick={act('start', calls.start)}
+          >
+            <Icon name="play" /> {pending === 'start' ? PENDING_LABELS.start : waiting > 0 || !status?.photos ? 'Start indexing' : 'Re-scan folders'}
           </button>
         )}
-        {(state === 'scanning' || state === 'embedding') && (
-          <button type="button" data-testid="indexing-pause" onClick={act(() => client.pauseIndexing())}>
-            <Icon name="pause" /> Pause
-          </button>
-        )}
-        {state === 'paused' && (
-          <button type="button" className="primary" data-testid="indexing-resume" onClick={act(() => client.resumeIndexing())}>
-            <Icon name="play" /> Resume
-          </button>
-        )}
-        {active && (
-          <button type="button" className="danger-outline" data-testid="indexing-cancel" onClick={act(() => client.cancelIndexing())}>
-            <Icon name="stop" /> Cancel
-          </button>
-        )}
+        {(state === 'scanning' || state === 'embedding') && button('pause', 'Pause', { testId: 'indexing-pause', icon: 'pause' })}
+        {state === 'paused' && button('resume', 'Resume', { className: 'primary', testId: 'indexing-resume', icon: 'play' })}
+        {active && button('cancel', 'Cancel', { className: 'danger-outline', testId: 'indexing-cancel', icon: 'stop' })}
       </div>
       <section className="failed">
         <h3>Problems {failed.length > 0 && <span className="badge">{failed.length >= 500 ? '500+' : failed.length}</span>}</h3>

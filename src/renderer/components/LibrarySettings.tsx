@@ -1,10 +1,11 @@
 // Library folders and the CLIP model: used by the first-run screen and by the settings drawer.
-import { useState } from 'react';
+import { useId, useState } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
 import type { LibraryFolder, ModelStatus } from '../../shared/types.js';
 import type { ClientKind } from '../api/client.js';
 import { formatBytes, formatCount } from '../format.js';
 import { notify, notifyError } from '../toast.js';
+import { ConfirmDialog } from './ConfirmDialog.js';
 import { Icon } from './icons.js';
 import { ProgressBar } from './ProgressBar.js';
 
@@ -13,6 +14,15 @@ interface FoldersProps {
   kind: ClientKind;
   folders: LibraryFolder[];
   onChanged(): void;
+  /** Called after a folder was added (the settings drawer starts indexing it). */
+  onAdded?(folder: LibraryFolder): void;
+}
+
+/** "not a folder: /x" → "Not a folder: /x." (server messages are written for logs). */
+function sentence(message: string): string {
+  const text = message.trim();
+  if (!text) return 'Something went wrong.';
+  return text[0].toUpperCase() + text.slice(1) + (/[.!?…]$/.test(text) ? '' : '.');
 }
 
 /** A path field (web mode, or typed by hand) plus a native picker when the desktop app has one. */
@@ -28,15 +38,19 @@ function PathField({ label, buttonLabel, testId, kind, client, onSubmit, example
 }) {
   const [path, setPath] = useState('');
   const [busy, setBusy] = useState(false);
+  /** Shown under the field it concerns (a toast would cover the next field and vanish). */
+  const [error, setError] = useState<string | null>(null);
+  const errorId = useId();
   async function submit(value: string) {
     const clean = value.trim();
     if (!clean) return;
     setBusy(true);
+    setError(null);
     try {
       await onSubmit(clean);
       setPath('');
-    } catch (error) {
-      notifyError(error);
+    } catch (failure) {
+      setError(sentence(failure instanceof Error ? failure.message : String(failure)));
     } finally {
       setBusy(false);
     }
@@ -49,34 +63,44 @@ function PathField({ label, buttonLabel, testId, kind, client, onSubmit, example
         void submit(path);
       }}
     >
-      {kind === 'desktop' && (
-        <button
-          type="button"
-          disabled={busy}
-          onClick={() => void client.pickFolder().then((picked) => (picked ? submit(picked) : undefined), notifyError)}
-          data-testid={`${testId}-browse`}
-        >
-          <Icon name="folder" /> Choose…
+      <div className="path-field-row">
+        {kind === 'desktop' && (
+          <button
+            type="button"
+            disabled={busy}
+            onClick={() => void client.pickFolder().then((picked) => (picked ? submit(picked) : undefined), notifyError)}
+            data-testid={`${testId}-browse`}
+          >
+            <Icon name="folder" /> Choose…
+          </button>
+        )}
+        <input
+          type="text"
+          dir="auto"
+          value={path}
+          onChange={(e) => {
+            setPath(e.target.value);
+            setError(null);
+          }}
+          placeholder={kind === 'desktop' ? `or type a path, e.g. ${example}` : `Folder path, e.g. ${example}`}
+          aria-label={label}
+          aria-invalid={error ? true : undefined}
+          aria-describedby={error ? errorId : undefined}
+          data-testid={`${testId}-input`}
+          spellCheck={false}
+        />
+        <button type="submit" className="primary" disabled={busy || !path.trim()} data-testid={`${testId}-submit`}>
+          {busy ? <span className="spinner small" aria-label="Working" /> : null}
+          {buttonLabel}
         </button>
-      )}
-      <input
-        type="text"
-        dir="auto"
-        value={path}
-        onChange={(e) => setPath(e.target.value)}
-        placeholder={kind === 'desktop' ? `or type a path, e.g. ${example}` : `Folder path, e.g. ${example}`}
-        aria-label={label}
-        data-testid={`${testId}-input`}
-        spellCheck={false}
-      />
-      <button type="submit" className="primary" disabled={busy || !path.trim()} data-testid={`${testId}-submit`}>
-        {buttonLabel}
-      </button>
+      </div>
+      {error && <p className="error-text field-error" id={errorId} role="alert" data-testid={`${testId}-error`}>{error}</p>}
     </form>
   );
 }
 
-export function FoldersSection({ client, kind, folders, onChanged }: FoldersProps) {
+export function FoldersSection({ client, kind, folders, onChanged, onAdded }: FoldersProps) {
+  const [removing, setRemoving] = useState<LibraryFolder | null>(null);
   return (
     <section className="settings-section" aria-labelledby="folders-heading">
       <h3 id="folders-heading"><Icon name="folder" /> Photo folders</h3>
@@ -92,10 +116,8 @@ export function FoldersSection({ client, kind, folders, onChanged }: FoldersProp
                 type="button"
                 className="icon-button"
                 aria-label={`Remove folder ${folder.path}`}
-                onClick={() => {
-                  if (!window.confirm(`Stop watching ${folder.path}? Your files stay where they are.`)) return;
-                  void client.removeFolder(folder.id).then(onChanged, notifyError);
-                }}
+                data-testid="remove-folder"
+                onClick={() => setRemoving(folder)}
               >
                 <Icon name="close" />
               </button>
@@ -114,8 +136,26 @@ export function FoldersSection({ client, kind, folders, onChanged }: FoldersProp
           const folder = await client.addFolder(path);
           notify(`Added ${folder.path}`);
           onChanged();
+          onAdded?.(folder);
         }}
       />
+      {removing && (
+        <ConfirmDialog
+          title="Remove this folder?"
+          message={`Photo Search stops showing the ${formatCount(removing.photoCount)} photos in ${removing.path}. Their ratings and tags are kept in case you add the folder again, and the files themselves stay where they are.`}
+          confirmLabel="Remove folder"
+          danger
+          onCancel={() => setRemoving(null)}
+          onConfirm={() => {
+            const folder = removing;
+            setRemoving(null);
+            void client.removeFolder(folder.id).then(() => {
+              notify(`Removed ${folder.path}`);
+              onChanged();
+            }, notifyError);
+          }}
+        />
+      )}
     </section>
   );
 }

@@ -8,13 +8,17 @@ import {
 } from '../state/selection.js';
 import { notify, notifyError } from '../toast.js';
 import { Icon } from './icons.js';
-import { PhotoGrid, type GridClick } from './PhotoGrid.js';
+import { PhotoGrid, type EmptyAction, type GridClick } from './PhotoGrid.js';
 import { StarRating } from './StarRating.js';
 import { TagInput } from './TagInput.js';
 import { Viewer } from './Viewer.js';
 
 /** Wraps user text (a Hebrew tag…) in a bidi isolate so it cannot reorder the sentence around it. */
 const isolate = (text: string) => `\u2068${text}\u2069`;
+
+function focusGrid(): void {
+  (document.querySelector('[data-testid="photo-grid"]') as HTMLElement | null)?.focus();
+}
 
 /** Bulk calls carry at most this many ids (the API accepts up to 1M; smaller calls keep the UI lively). */
 const BULK_CHUNK = 50_000;
@@ -25,13 +29,15 @@ interface Props {
   snapshot: ResultsSnapshot;
   thumbSize: number;
   emptyMessage: string;
+  /** A way out of an empty result (clear the filters…). */
+  emptyAction?: EmptyAction;
   /** Whether a change to these tags/ratings can change which photos match (then the results reload). */
   filtersDependOnEdits: boolean;
   onFilterTag(tag: string): void;
   onFindSimilar(photo: PhotoSummary): void;
 }
 
-export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, filtersDependOnEdits, onFilterTag, onFindSimilar }: Props) {
+export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, emptyAction, filtersDependOnEdits, onFilterTag, onFindSimilar }: Props) {
   const [selection, setSelection] = useState<Selection>(EMPTY_SELECTION);
   const [focusIndex, setFocusIndex] = useState(-1);
   const [viewerIndex, setViewerIndex] = useState<number | null>(null);
@@ -162,7 +168,16 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
       {count > 0 && (
         <div className="selection-bar" role="toolbar" aria-label="Selection actions" data-testid="selection-bar">
           <span className="selection-count" data-testid="selection-count">{count.toLocaleString()} selected</span>
-          <StarRating value={commonRating} label="Rate selected photos" onChange={rateSelection} testId="selection-rating" disabled={busy !== null} />
+          <StarRating
+            value={commonRating}
+            label="Rate selected photos"
+            onChange={(rating) => {
+              rateSelection(rating);
+              focusGrid(); // so arrows and 0–5 keep working after a click on a star
+            }}
+            testId="selection-rating"
+            disabled={busy !== null}
+          />
           <TagInput client={client} label="Tag selected photos" placeholder="Add tag to selection…" testId="selection-tag-input" onAdd={(tag) => void targetIds().then((ids) => addTag(ids, tag))} />
           <TagInput client={client} label="Remove a tag from selected photos" placeholder="Remove tag…" testId="selection-untag-input" onAdd={(tag) => void targetIds().then((ids) => removeTag(ids, tag))} />
           {count === 1 && selection.kind === 'ids' && (
@@ -192,6 +207,7 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
         focusIndex={focusIndex}
         thumbSize={thumbSize}
         emptyMessage={emptyMessage}
+        emptyAction={emptyAction}
         onClick={onClick}
         onOpen={onOpen}
         onMove={onMove}
@@ -214,7 +230,7 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
           }}
           onClose={() => {
             setViewerIndex(null);
-            (document.querySelector('[data-testid="photo-grid"]') as HTMLElement | null)?.focus();
+            focusGrid();
           }}
           onRate={(photo, rating) => void rate([photo.id], rating)}
           onAddTag={(photo, tag) => void addTag([photo.id], tag)}

@@ -36,6 +36,11 @@ export interface GridClick {
   range: boolean;
 }
 
+export interface EmptyAction {
+  label: string;
+  onClick(): void;
+}
+
 interface Props {
   client: PhotoSearchClient;
   store: ResultsStore;
@@ -52,6 +57,7 @@ interface Props {
   onClearSelection(): void;
   onRate(rating: number): void;
   emptyMessage: string;
+  emptyAction?: EmptyAction;
 }
 
 export function PhotoGrid(props: Props) {
@@ -67,6 +73,11 @@ export function PhotoGrid(props: Props) {
     const observer = new ResizeObserver(() => setWidth(element.clientWidth));
     observer.observe(element);
     return () => observer.disconnect();
+  }, []);
+
+  // A new result list (a search, "find similar" from the viewer) takes the keyboard if nothing else has it.
+  useEffect(() => {
+    if (document.activeElement === document.body || document.activeElement === null) scrollRef.current?.focus({ preventScroll: true });
   }, []);
 
   const layout = gridLayout(width, thumbSize, total);
@@ -143,7 +154,8 @@ export function PhotoGrid(props: Props) {
     }
   }
 
-  const empty = snapshot.total === 0;
+  // A first page that failed leaves total unknown: say why instead of showing nothing.
+  const empty = snapshot.total === 0 || (snapshot.total === null && snapshot.error !== null);
   return (
     <div
       className="grid-scroll"
@@ -162,7 +174,14 @@ export function PhotoGrid(props: Props) {
       {empty && (
         <div className="grid-empty" data-testid="grid-empty">
           <Icon name="photos" size={40} />
-          <p>{snapshot.error ?? props.emptyMessage}</p>
+          {snapshot.error ? (
+            <p className="error-text" role="alert">Could not load photos: {snapshot.error}</p>
+          ) : (
+            <p>{props.emptyMessage}</p>
+          )}
+          {!snapshot.error && props.emptyAction && (
+            <button type="button" onClick={props.emptyAction.onClick} data-testid="grid-empty-action">{props.emptyAction.label}</button>
+          )}
         </div>
       )}
       <div className="grid-inner" style={{ height: virtualizer.getTotalSize() }}>
@@ -238,6 +257,8 @@ const GridCell = memo(function GridCell({ index, item, size, selected, focused, 
     return () => clearTimeout(timer);
   }, []);
   const name = item ? fileName(item.path) : '';
+  // A file that could not be decoded has no thumbnail: asking for one only yields a 404.
+  const unreadable = item !== undefined && (item.status === 'error' || item.status === 'unsupported');
   const classes = ['cell'];
   if (selected) classes.push('selected');
   if (focused) classes.push('focused');
@@ -260,7 +281,7 @@ const GridCell = memo(function GridCell({ index, item, size, selected, focused, 
       onClick={(event: MouseEvent) => onClick({ index, item, toggle: event.ctrlKey || event.metaKey, range: event.shiftKey })}
       onDoubleClick={() => onOpen(index)}
     >
-      {item && src && settled && !failed && (
+      {item && src && settled && !failed && !unreadable && (
         <img
           ref={abortOnUnmount}
           src={src}
@@ -271,8 +292,8 @@ const GridCell = memo(function GridCell({ index, item, size, selected, focused, 
           onError={() => setFailed(true)}
         />
       )}
-      {item && (failed || item.status === 'error' || item.status === 'unsupported') && (
-        <div className="cell-broken" title={item.status}>
+      {item && (failed || unreadable) && (
+        <div className="cell-broken" title={unreadable ? 'This file could not be read (see Indexing → Problems)' : 'No preview available'}>
           <Icon name="alert" size={22} />
           <span dir="auto">{name}</span>
         </div>

@@ -1,4 +1,6 @@
 // 0–5 stars. Clicking the current rating again clears it; each star is a labelled button.
+// "Disabled" (while a bulk change runs) is aria-disabled, not the disabled attribute: a disabled button
+// drops keyboard focus to <body>, and the grid's keys (arrows, 0–5) would stop working after a click.
 import { Icon } from './icons.js';
 
 interface Props {
@@ -20,8 +22,10 @@ export function StarRating({ value, onChange, label, size = 18, testId, disabled
           className={star <= value ? 'star on' : 'star'}
           aria-label={`${star} star${star > 1 ? 's' : ''}`}
           aria-pressed={star <= value}
-          disabled={disabled}
-          onClick={() => onChange(star === value ? 0 : star)}
+          aria-disabled={disabled || undefined}
+          onClick={() => {
+            if (!disabled) onChange(star === value ? 0 : star);
+          }}
         >
           <Icon name="star" size={size} filled={star <= value} />
         </button>

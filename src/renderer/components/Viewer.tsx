@@ -1,6 +1,6 @@
 // Full-screen photo viewer: the photo (the thumbnail stands in until the full image arrives),
 // previous/next, rating, tags, "find similar" and the photo's metadata.
-import { useEffect, useRef, useState, type CSSProperties, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type CSSProperties } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
 import type { PhotoDetail, PhotoSummary } from '../../shared/types.js';
 import { fileName, formatBytes, formatDate } from '../format.js';
@@ -30,9 +30,31 @@ function frameStyle(item: PhotoSummary): CSSProperties {
   return { '--ratio': String(item.width / item.height), '--natural-width': `${item.width}px` } as CSSProperties;
 }
 
+const FOCUSABLE = 'button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Keeps Tab inside the dialog (it is modal): from the last control back to the first and vice versa. */
+function trapTab(event: KeyboardEvent, dialog: HTMLElement): void {
+  const focusable = [...dialog.querySelectorAll<HTMLElement>(FOCUSABLE)];
+  if (focusable.length === 0) return;
+  const first = focusable[0];
+  const last = focusable[focusable.length - 1];
+  const active = document.activeElement;
+  const inside = active instanceof Node && dialog.contains(active) && active !== dialog;
+  if (!inside || (event.shiftKey && active === first) || (!event.shiftKey && active === last)) {
+    event.preventDefault();
+    (event.shiftKey ? last : first).focus();
+  }
+}
+
+function isTextField(target: EventTarget | null): boolean {
+  const element = target as HTMLElement | null;
+  return !!element && (element.tagName === 'INPUT' || element.tagName === 'TEXTAREA' || element.tagName === 'SELECT' || element.isContentEditable);
+}
+
 export function Viewer({ client, index, total, item, onNavigate, onClose, onRate, onAddTag, onRemoveTag, onFilterTag, onFindSimilar }: Props) {
   const [detail, setDetail] = useState<PhotoDetail | null>(null);
   const [fullLoaded, setFullLoaded] = useState<number | null>(null);
+  const [fullFailed, setFullFailed] = useState<number | null>(null);
   const dialogRef = useRef<HTMLDivElement>(null);
   const photoId = item?.id;
 
@@ -54,28 +76,49 @@ export function Viewer({ client, index, total, item, onNavigate, onClose, onRate
   const hasPrevious = index > 0;
   const hasNext = index < total - 1;
 
-  function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
-    const target = event.target as HTMLElement;
-    if (target.tagName === 'INPUT' || target.tagName === 'TEXTAREA') return;
-    if (event.key === 'Escape') {
-      event.preventDefault();
-      onClose();
-    } else if (event.key === 'ArrowLeft' && hasPrevious) {
-      event.preventDefault();
-      onNavigate(index - 1);
-    } else if (event.key === 'ArrowRight' && hasNext) {
-      event.preventDefault();
-      onNavigate(index + 1);
-    } else if (/^[0-5]$/.test(event.key) && item && !event.ctrlKey && !event.metaKey && !event.altKey) {
-      event.preventDefault();
-      onRate(item, Number(event.key));
-    }
-  }
+  // Keys are heard on the window, not on the dialog: focus can fall to <body> (a Previous button that
+  // just became disabled, a tag field that was blurred) and the viewer must still answer Escape and arrows.
+  const latest = useRef({ index, item, hasPrevious, hasNext, onNavigate, onClose, onRate });
+  latest.current = { index, item, hasPrevious, hasNext, onNavigate, onClose, onRate };
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      const dialog = dialogRef.current;
+      if (!dialog || event.defaultPrevented || document.querySelector('.modal')) return;
+      const current = latest.current;
+      if (event.key === 'Tab') return trapTab(event, dialog);
+      if (isTextField(event.target)) return;
+      const plain = !event.ctrlKey && !event.metaKey && !event.altKey;
+      if (event.key === 'Escape') {
+        event.preventDefault();
+        current.onClose();
+      } else if (event.key === 'ArrowLeft' && plain) {
+        event.preventDefault();
+        if (current.hasPrevious) current.onNavigate(current.index - 1);
+      } else if (event.key === 'ArrowRight' && plain) {
+        event.preventDefault();
+        if (current.hasNext) current.onNavigate(current.index + 1);
+      } else if (/^[0-5]$/.test(event.key) && current.item && plain) {
+        event.preventDefault();
+        current.onRate(current.item, Number(event.key));
+      }
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, []);
+
+  // A Previous/Next button that becomes disabled drops focus to <body>: give it back to the dialog.
+  useEffect(() => {
+    const active = document.activeElement;
+    if (!active || active === document.body || (active as HTMLButtonElement).disabled) dialogRef.current?.focus();
+  }, [index]);
 
   const name = item ? fileName(item.path) : '';
   const camera = shown ? [shown.cameraMake, shown.cameraModel].filter(Boolean).join(' ') : '';
+  const takenAt = shown?.takenAt ?? item?.takenAt ?? null;
+  const loaded = item !== undefined && fullLoaded === item.id;
+  const failed = item !== undefined && fullFailed === item.id;
   return (
-    <div className="viewer" role="dialog" aria-modal="true" aria-label={`Photo viewer: ${name}`} data-testid="viewer" tabIndex={-1} ref={dialogRef} onKeyDown={onKeyDown}>
+    <div className="viewer" role="dialog" aria-modal="true" aria-label={`Photo viewer: ${name}`} data-testid="viewer" tabIndex={-1} ref={dialogRef}>
       <div className="viewer-stage">
         <div className="viewer-topbar">
           <span className="viewer-counter" data-testid="viewer-counter">{(index + 1).toLocaleString()} / {total.toLocaleString()}</span>
@@ -87,16 +130,25 @@ export function Viewer({ client, index, total, item, onNavigate, onClose, onRate
         <div className="viewer-image-wrap">
           {item ? (
             <div className="viewer-frame" key={item.id} style={frameStyle(item)}>
-              <img className={fullLoaded === item.id ? 'viewer-thumb hidden' : 'viewer-thumb'} src={client.mediaUrl('thumb', item.id)} alt="" aria-hidden="true" draggable={false} />
-              <img
-                className={fullLoaded === item.id ? 'viewer-image loaded' : 'viewer-image'}
-                src={client.mediaUrl('full', item.id)}
-                alt={name}
-                data-testid="viewer-image"
-                data-photo-id={item.id}
-                draggable={false}
-                onLoad={() => setFullLoaded(item.id)}
-              />
+              <img className={`viewer-thumb${loaded ? ' hidden' : ''}${failed ? ' fallback' : ''}`} src={client.mediaUrl('thumb', item.id)} alt="" aria-hidden="true" draggable={false} />
+              {!failed && (
+                <img
+                  className={loaded ? 'viewer-image loaded' : 'viewer-image'}
+                  src={client.mediaUrl('full', item.id)}
+                  alt={name}
+                  data-testid="viewer-image"
+                  data-photo-id={item.id}
+                  draggable={false}
+                  onLoad={() => setFullLoaded(item.id)}
+                  onError={() => setFullFailed(item.id)}
+                />
+              )}
+              {!loaded && !failed && <div className="viewer-loading" aria-hidden="true"><div className="spinner" /></div>}
+              {failed && (
+                <p className="viewer-note" role="status" data-testid="viewer-full-failed">
+                  {item.status === 'error' || item.status === 'unsupported' ? 'This file could not be read.' : 'The full-size photo could not be loaded; showing a preview.'}
+                </p>
+              )}
             </div>
           ) : (
             <div className="spinner" aria-label="Loading" />
@@ -133,7 +185,9 @@ export function Viewer({ client, index, total, item, onNavigate, onClose, onRate
           <h3>Details</h3>
           <dl className="meta" data-testid="viewer-metadata">
             <dt>Date</dt>
-            <dd>{formatDate(shown?.takenAt ?? item?.takenAt ?? null)}</dd>
+            <dd data-testid="viewer-date">
+              {takenAt !== null ? formatDate(takenAt) : shown ? <>{formatDate(shown.mtimeMs)} <span className="muted">(file date)</span></> : '—'}
+            </dd>
             <dt>Camera</dt>
             <dd>{camera || '—'}</dd>
             <dt>Lens</dt>
