@@ -11,6 +11,7 @@ import { openVectorStore } from '../../core/search/vector-store.js';
 import { downloadModel } from '../../core/model/download.js';
 import type { ModelFolder } from '../../core/model/model-folder.js';
 import { DEFAULT_MODEL_ID, downloadedModelDir, useModelFolder } from '../../core/service/model-manager.js';
+import { describeSkipped } from '../../core/service/indexing-controller.js';
 import type { IndexingProgress } from '../../../shared/types.js';
 import { libraryDirFrom, parseCommandArgs, positiveInt, UsageError } from '../args.js';
 
@@ -43,9 +44,9 @@ export async function run(argv: string[]): Promise<number> {
     log(`Scanning ${library.catalogue.listFolders().map((f) => f.path).join(', ')}`);
     const scan = await scanLibrary(library.catalogue);
     for (const f of scan.folders) {
-      const unsupported = Object.entries(f.unsupported).map(([ext, n]) => `${n} .${ext}`).join(', ');
+      const skipped = describeSkipped([f.unsupported]);
       log(`  ${f.folder}: ${f.added} new, ${f.changed} changed, ${f.moved} moved, ${f.missing} missing, ${f.unchanged} unchanged` +
-        (unsupported ? `; not supported (skipped): ${unsupported}` : ''));
+        (skipped ? `; ${skipped}` : ''));
     }
     for (const e of scan.errors) log(`  ${e.folder}: ${e.error}`);
 

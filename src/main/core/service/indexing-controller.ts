@@ -49,11 +49,11 @@ export class IndexingController {
       this.set({ ...IDLE, state: 'scanning', message: 'Looking for new and changed photos' });
       const scan = await scanLibrary(this.library.catalogue);
       if (this.cancelled) return this.set({ ...IDLE, state: 'cancelled' });
-      const unsupported = scan.folders.reduce((n, f) => n + Object.values(f.unsupported).reduce((a, b) => a + b, 0), 0);
+      const skipped = describeSkipped(scan.folders.map((f) => f.unsupported));
       this.client = new IndexerClient({ launcher: this.options.launch });
       let lastCatchUp = Date.now();
       this.client.on('progress', (progress) => {
-        this.set(unsupported && !progress.message ? { ...progress, message: `${unsupported} files of unsupported types skipped` } : progress);
+        this.set(skipped && !progress.message ? { ...progress, message: skipped } : progress);
         if (Date.now() - lastCatchUp > CATCH_UP_EVERY_MS) {
           lastCatchUp = Date.now();
           this.options.onBatchStored();
@@ -63,7 +63,7 @@ export class IndexingController {
       this.set({
         state: summary.state, done: summary.done, total: summary.total, failed: summary.failed,
         photosPerSecond: summary.photosPerSecond, etaSeconds: 0,
-        message: summary.state === 'done' ? `Embedded ${summary.embedded} photos` : undefined,
+        message: [summary.state === 'done' ? `Embedded ${summary.embedded} photos` : '', skipped].filter(Boolean).join('; ') || undefined,
       });
     } catch (error) {
       this.set({ ...this.progress, state: 'error', message: (error as Error).message });
@@ -96,4 +96,13 @@ export class IndexingController {
     this.progress = progress;
     this.options.onProgress(progress);
   }
+}
+
+/** "Not supported, skipped: 3 .cr2, 1 .mp4" for the files of unsupported types a scan saw, or ''. */
+export function describeSkipped(byFolder: Record<string, number>[]): string {
+  const totals = new Map<string, number>();
+  for (const counts of byFolder) for (const [ext, n] of Object.entries(counts)) totals.set(ext, (totals.get(ext) ?? 0) + n);
+  if (totals.size === 0) return '';
+  const parts = [...totals].sort((a, b) => b[1] - a[1]).map(([ext, n]) => `${n} .${ext}`);
+  return `Not supported, skipped: ${parts.join(', ')}`;
 }

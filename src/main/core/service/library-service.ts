@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { PhotoSearchApi, MediaKind } from '../../../shared/api.js';
+import { ApiInputError } from '../../../shared/api-schema.js';
 import type {
   ApiEvent, DuplicateGroup, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
   PhotoId, SearchRequest, SearchResponse, SimilarRequest, TagCount, TrashResult,
@@ -88,9 +89,10 @@ export class LibraryService implements PhotoSearchApi {
   }
 
   async addFolder(folderPath: string): Promise<LibraryFolder> {
-    if (!path.isAbsolute(folderPath)) throw new Error(`not an absolute path: ${folderPath}`);
+    // Bad input from the user (a typo in a path) is a 400 in web mode, not a server fault.
+    if (!path.isAbsolute(folderPath)) throw new ApiInputError(`not an absolute path: ${folderPath}`);
     const info = await stat(folderPath).catch(() => null);
-    if (!info?.isDirectory()) throw new Error(`not a folder: ${folderPath}`);
+    if (!info?.isDirectory()) throw new ApiInputError(`not a folder: ${folderPath}`);
     const folder = this.library.catalogue.addFolder(await realpath(folderPath), path.sep);
     this.emit({ type: 'library-changed' });
     return folder;
@@ -118,7 +120,7 @@ export class LibraryService implements PhotoSearchApi {
 
   async getPhoto(photoId: PhotoId): Promise<PhotoDetail> {
     const photo = this.library.catalogue.getPhoto(photoId);
-    if (!photo) throw new Error(`no photo with id ${photoId}`);
+    if (!photo) throw new ApiInputError(`no photo with id ${photoId}`);
     return photo;
   }
 
