@@ -259,6 +259,11 @@ describe('VectorIndex (IVF)', async () => {
     assert.throws(() => patchNprobe(path.join(flatDir, VectorIndex.readManifest(flatDir).files.index.name), 4), /not an IVF index/);
   });
 
+  test('reports how many photos a search scans', () => {
+    const info = index.info();
+    assert.equal(info.candidatesPerQuery, Math.round((info.nprobe * info.rows) / info.nlist));
+  });
+
   test('adds and tombstones work on IVF too', () => {
     const extra = unitRows(1, DIM, 99);
     index.add(Uint32Array.of(123_456), extra);
@@ -266,6 +271,23 @@ describe('VectorIndex (IVF)', async () => {
     index.markRemoved([123_456]);
     assert.notEqual(index.search(extra, 1)[0]?.photoId, 123_456);
   });
+});
+
+test('build options are validated before any native call', async () => {
+  const one = () => batches(ids.slice(0, 10), data.slice(0, 10 * DIM), DIM, 10);
+  await assert.rejects(VectorIndex.build(one(), { modelId: '', dim: DIM }), /modelId/);
+  await assert.rejects(VectorIndex.build(one(), { modelId: 'm', dim: 0 }), /dim must be/);
+  await assert.rejects(VectorIndex.build(one(), { modelId: 'm', dim: DIM, nlist: 1.5 }), /nlist must be/);
+  await assert.rejects(VectorIndex.build(one(), { modelId: 'm', dim: DIM + 1, workDir: tmp }), /dimension mismatch/);
+  // Fewer vectors than lists: FAISS's k-means would throw inside native code (an abort in faiss-node).
+  await assert.rejects(VectorIndex.build(one(), { modelId: 'm', dim: DIM, kind: 'ivf', nlist: 64, workDir: tmp }), /needs at least 64 vectors/);
+  await assert.rejects(
+    VectorIndex.build(one(), { modelId: 'm', dim: DIM, kind: 'ivf', nlist: 2, calibrationQueries: new Float32Array(DIM + 3) }),
+    /calibrationQueries/,
+  );
+  const empty = await VectorIndex.build([], { modelId: 'm', dim: DIM, workDir: tmp });
+  assert.equal(empty.size, 0);
+  assert.deepEqual(empty.search(query(0), 3), []);
 });
 
 test('policy: flat for small libraries, IVF with nlist ≈ 2√n above', () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { createRequire } from 'node:module';
 import { after, test } from 'node:test';
 import { VectorIndexError } from '../src/main/core/vector/errors.js';
 import { VectorSearchService } from '../src/main/core/vector/search-worker.js';
@@ -89,6 +90,12 @@ test('the worker service builds, searches, saves and loads without blocking the 
     assert.equal(manifest.live, N);
     assert.equal(manifest.lastEmbeddingId, N + 1);
     const beforeLoad = await service.search(query(3), 10);
+    // Another module of the app loading faiss-node in this thread (as the duplicate finder does) must not
+    // break the worker's next static FAISS call (faiss-node keeps its constructors in a process-wide static).
+    const direct = createRequire(import.meta.url)('faiss-node') as { IndexFlatIP: new (d: number) => { add(x: number[]): void; ntotal(): number } };
+    const other = new direct.IndexFlatIP(4);
+    other.add([1, 0, 0, 0]);
+    assert.equal(other.ntotal(), 1);
     const loaded = await service.load(dir, { modelId: 'm' });
     assert.equal(loaded.size, N);
     assert.equal((await service.photoIds()).length, N);

@@ -93,7 +93,7 @@ export interface IndexParts {
 }
 
 const ADD_CHUNK_ROWS = 1024;
-const CALIBRATION_QUERIES = 100;
+const CALIBRATION_QUERIES = 200;
 const CALIBRATION_K = 10;
 const tick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -131,8 +131,14 @@ export async function buildIndexParts(source: VectorSource, opts: BuildOptions):
   const { dim } = opts;
   const target = opts.targetRecall ?? 0.99;
   if (!(target > 0 && target <= 1)) throw new VectorIndexError(`targetRecall must be in (0, 1], got ${target}`);
-  if (opts.calibrationQueries && (opts.calibrationQueries.length === 0 || opts.calibrationQueries.length % dim !== 0)) {
-    throw new VectorIndexError(`calibrationQueries must hold a whole number of ${dim}-d vectors`);
+  if (opts.calibrationQueries && (!(opts.calibrationQueries instanceof Float32Array) || opts.calibrationQueries.length === 0 || opts.calibrationQueries.length % dim !== 0)) {
+    throw new VectorIndexError(`calibrationQueries must be a Float32Array holding a whole number of ${dim}-d vectors`);
+  }
+  for (const key of ['nlist', 'nprobe', 'maxNprobe', 'maxScannedVectors'] as const) {
+    const v = opts[key];
+    if (v !== undefined && (!Number.isInteger(v) || v < 1 || (key !== 'maxScannedVectors' && v > 65536))) {
+      throw new VectorIndexError(`${key} must be a positive integer, got ${String(v)}`);
+    }
   }
   const scratch = mkdtempSync(path.join(opts.workDir ?? os.tmpdir(), 'vector-build-'));
   const spool = new VectorSpool(path.join(scratch, 'spool'), dim);
@@ -167,7 +173,7 @@ export async function buildIndexParts(source: VectorSource, opts: BuildOptions):
       // Held in a box so that calibration can drop the only reference once the index is on disk.
       const built = { index: await trainAndAdd(spool, sample, plan.descriptor, Math.min(plan.trainRows, sample.size), opts) as FaissIndex | null };
       meta.trainedOn = rows;
-      const queries = opts.calibrationQueries ?? midpointQueries(sample, CALIBRATION_QUERIES);
+      const queries = opts.calibrationQueries ? unitCopy(opts.calibrationQueries, dim) : midpointQueries(sample, CALIBRATION_QUERIES);
       const maxNprobe = Math.min(plan.nlist, opts.maxNprobe ?? defaultMaxNprobe(rows, plan.nlist, opts.maxScannedVectors));
       const tuned = await tuneNprobe(built, spool, scratch, queries, {
         fixed: opts.nprobe, target, maxNprobe, nlist: plan.nlist, onProgress: opts.onProgress,
@@ -213,7 +219,18 @@ function defaultMaxNprobe(rows: number, nlist: number, maxScanned = DEFAULT_MAX_
   return Math.max(1, Math.min(nlist / 4, byWork));
 }
 
-/** Queries between two sampled photos: they fall between clusters, where an IVF index is weakest. */
+function unitCopy(vectors: Float32Array, dim: number): Float32Array {
+  const out = new Float32Array(vectors.length);
+  normaliseRowsInto(vectors, out, dim, (q) => `calibration query ${q}`);
+  return out;
+}
+
+/**
+ * Default calibration queries: the normalised sum of two random sampled photos. Like a text query
+ * ("a dog on a beach"), such a query resembles photos of several clusters and falls between them,
+ * where an IVF index is weakest; queries near one photo are much easier (see bench/search-scale.ts).
+ * Callers that have the text tower can pass embeddings of typical prompts instead.
+ */
 function midpointQueries(sample: ReservoirSample, count: number): Float32Array {
   const { dim } = sample;
   const n = sample.size;
@@ -222,7 +239,12 @@ function midpointQueries(sample: ReservoirSample, count: number): Float32Array {
   for (let q = 0; q < count; q++) {
     const a = Math.floor(sample.random() * n);
     const b = Math.floor(sample.random() * n);
-    for (let j = 0; j < dim; j++) out[q * dim + j] = rows[a * dim + j] + rows[b * dim + j];
+    let norm = 0;
+    for (let j = 0; j < dim; j++) {
+      out[q * dim + j] = rows[a * dim + j] + rows[b * dim + j];
+      norm += out[q * dim + j] ** 2;
+    }
+    if (norm < 1e-6) out.set(rows.subarray(a * dim, (a + 1) * dim), q * dim); // opposite photos: use one
   }
   normaliseRowsInto(out, out, dim, (q) => `calibration query ${q}`);
   return out;

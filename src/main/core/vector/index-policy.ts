@@ -1,24 +1,24 @@
 // Which FAISS index to build for a library of a given size, and when to rebuild it.
 //
 // Measured on the 2-core target machine with Debian's libfaiss 1.7.3 (generic x86-64 build, no AVX2
-// kernels), 512-d vectors; see bench/search-scale.ts and the figures in its results:
-//  - IndexFlatIP, one query: ~0.4 ms per 1,000 vectors (40 ms at 100k, ~250 ms at 624k). Exact, cheap to
-//    build (its file is written straight from JS), so it serves libraries up to FLAT_MAX_ROWS, where a
-//    query still costs ≲ 20 ms of the ~25 ms the vector search may take in a 50 ms text query.
+// kernels), 512-d unit vectors, other work sharing the CPU (load average 4–5); bench/search-scale.ts:
+//  - IndexFlatIP, one query: ~0.4–0.6 ms per 1,000 vectors (≈ 45 ms at 100k, 250 ms at 624k). Exact and
+//    cheap to build (its file is written straight from JS), it serves libraries up to FLAT_MAX_ROWS, where
+//    a query stays ≲ 25 ms, the vector-search share of a 50 ms text query (the text tower takes ~19 ms).
 //  - Above that, IVF with a scalar-quantised fp16 payload ("IVF<nlist>,SQfp16"): a query scans only the
-//    nprobe inverted lists nearest to it, so its cost is ~nprobe/nlist of a flat scan plus nlist dot
-//    products for the coarse quantizer. fp16 halves memory and file size against IVF,Flat (624k × 512:
-//    ~0.65 GB instead of 1.3 GB, under the 1.5 GB resident budget) with recall indistinguishable from
-//    Flat; SQ8 quarters it but caps recall@10 near 0.99 on its own quantisation error, before any
-//    probing loss, so it cannot meet a 0.99 target.
-//  - HNSW was rejected: 200 s to build at 624k, needs the float vectors besides its graph (> 1.5 GB), and
-//    faiss-node cannot remove from it (abort) or set efSearch other than by file patching as well.
-//  - nlist: k-means training costs ~ sample × nlist × dim × 25 iterations, with a sample of 40 × nlist
-//    (below 39 × nlist FAISS warns about too few points), i.e. it grows with nlist². 1024 lists train in
-//    ~10 s, 2048 in ~35 s here; more lists shorten each list but make every query pay more centroid
-//    dot products. nlist ≈ 2·√n rounded to a power of two, clamped to [256, 2048], balances the two.
-//  - nprobe is not fixed: after a build the index is calibrated against exact search on held-out
-//    queries (build-index.ts), because the recall an nprobe gives depends on how clustered the library is.
+//    nprobe inverted lists nearest to it. At 624,017 vectors, IVF1024,SQfp16 at nprobe 8: p50 6.7 ms,
+//    p95 9.4 ms, recall@10 0.9995 against exact search on clustered data, a 616 MB file loaded in 0.6 s,
+//    a 722 MB process. fp16 halves memory against IVF,Flat (1.3 GB: too close to a 1.5 GB budget) with
+//    recall indistinguishable from Flat; SQ8 quarters it but its own rounding caps recall@10 near 0.99.
+//  - HNSW was rejected: minutes to build here, its float storage exceeds the memory budget, and
+//    faiss-node aborts the process on removeIds for it.
+//  - nlist ≈ 1.5·√n, a power of two in [256, 2048]. k-means training costs ~ sample × nlist × dim × 25
+//    iterations with a sample of 40 × nlist (below 39 × nlist FAISS warns), i.e. it grows as nlist²:
+//    1024 lists train in ~8–16 s here, 2048 in ~30–75 s, for no better latency at 624k.
+//  - nprobe is calibrated after each build (build-index.ts) against exact search, because the recall
+//    an nprobe gives depends on how clustered the library is; a cap in scanned vectors bounds latency.
+//    On weakly clustered data the cap wins: recall then falls short of the target and the achieved
+//    recall is reported (IndexInfo.calibratedRecall) rather than latency silently exploding.
 
 export type IndexKind = 'flat' | 'ivf';
 

@@ -13,22 +13,25 @@ export interface FaissModule {
     read(fname: string): FaissIndex;
     fromFactory(dims: number, descriptor: string, metric?: number): FaissIndex;
   };
-  IndexFlatIP: { new (d: number): FaissIndex; read(fname: string): FaissIndex };
 }
 
 /** faiss MetricType.METRIC_INNER_PRODUCT: cosine similarity on unit vectors. */
 export const METRIC_INNER_PRODUCT = 0;
 
-let cached: FaissModule | null = null;
-
-// faiss-node keeps the JS constructors its static methods (read, fromFactory) instantiate in a
-// process-wide C++ static, overwritten by every thread that loads the addon. Once two threads have
-// loaded it, one of them calls into the other's V8 isolate and the process dies (V8 fatal error).
-// So one thread per process owns FAISS: the owner is recorded in an environment variable, which
-// VectorSearchService shares with its worker (SHARE_ENV) and clears when the worker exits.
+// faiss-node keeps the JS constructors that its static methods (read, fromFactory) instantiate in a
+// process-wide C++ static, overwritten every time a thread loads the addon. A static method called in
+// thread A after thread B loaded the addon therefore enters B's V8 isolate: the process dies with a V8
+// fatal error. Two defences:
+//  - re-arm: before every static call, the addon is initialised again for the calling thread
+//    (process.dlopen re-runs its init, ~0.15 ms), so other modules that load faiss-node on another
+//    thread (and only use `new` and instance methods, which are safe) cannot break this module;
+//  - one owner: this module uses FAISS from one thread per process. The owner is recorded in an
+//    environment variable (pid-tagged, as child processes inherit it) that VectorSearchService shares
+//    with its worker (SHARE_ENV) and clears when the worker exits. Two threads calling statics at the
+//    same moment could still race, which the single owner rules out.
 export const FAISS_OWNER_ENV = 'PHOTO_SEARCH_FAISS_OWNER_THREAD';
 
-/** The thread of this process that owns FAISS (the variable is inherited by child processes: pid-tagged). */
+/** The thread of this process that owns FAISS, if any. */
 export function faissOwner(): string | undefined {
   const [pid, thread] = (process.env[FAISS_OWNER_ENV] ?? '').split(':');
   return pid === String(process.pid) && thread ? thread : undefined;
@@ -38,26 +41,37 @@ export function claimFaiss(thread: number): void {
   process.env[FAISS_OWNER_ENV] = `${process.pid}:${thread}`;
 }
 
-export function faiss(): FaissModule {
-  if (cached) return cached;
+let addonFile: string | null = null;
+
+function loadAddon(): string {
   const owner = faissOwner();
   if (owner !== undefined && owner !== String(threadId)) {
     throw new VectorIndexError(
       `FAISS is already in use by thread ${owner} of this process (the vector search worker): ` +
-        'faiss-node can serve only one thread per process, so use that VectorSearchService instead',
+        'this module drives faiss-node from one thread per process, so use that VectorSearchService instead',
     );
   }
-  claimFaiss(threadId);
+  const require = createRequire(import.meta.url);
   try {
-    cached = createRequire(import.meta.url)('faiss-node') as FaissModule;
+    require('faiss-node');
   } catch (err) {
-    delete process.env[FAISS_OWNER_ENV];
     throw new VectorIndexError(
       `the vector search engine (faiss-node) could not be loaded: ${(err as Error).message}. ` +
         'Reinstall the app, or on Linux install libfaiss-dev and run npm rebuild.',
     );
   }
-  return cached;
+  const file = Object.keys(require.cache).find((k) => /faiss-node\.node$/.test(k));
+  if (!file) throw new VectorIndexError('faiss-node loaded but its native addon file was not found');
+  claimFaiss(threadId);
+  return file;
+}
+
+/** faiss-node, initialised for the calling thread: call it afresh before each static method. */
+export function faiss(): FaissModule {
+  addonFile ??= loadAddon();
+  const module = { exports: {} as FaissModule };
+  process.dlopen(module, addonFile);
+  return module.exports;
 }
 
 // faiss-node frees an index's native memory only when V8 collects its JS wrapper, and since the addon

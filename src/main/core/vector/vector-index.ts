@@ -55,6 +55,12 @@ export interface IndexInfo {
   trainedOn: number;
   lastEmbeddingId: number;
   calibratedRecall: number | null;
+  /**
+   * About how many photos one search scores: all of them (flat), or the nprobe lists scanned (IVF, about
+   * nprobe × rows / nlist). An IVF search returns at most that many results, and ranks far below the
+   * top ~100 are approximate: ask for k well under it.
+   */
+  candidatesPerQuery: number;
   /** Why a rebuild from the catalogue is advisable, or null. */
   rebuildReason: string | null;
 }
@@ -169,6 +175,7 @@ export class VectorIndex {
       trainedOn: this.meta.trainedOn,
       lastEmbeddingId: this.meta.lastEmbeddingId,
       calibratedRecall: this.meta.calibration?.recall ?? null,
+      candidatesPerQuery: this.meta.kind === 'ivf' ? Math.round((this.meta.nprobe * this.rowCount) / this.meta.nlist) : this.rowCount,
       rebuildReason: rebuildReason({ kind: this.meta.kind, rows: this.rowCount, removed: this.removedCount, trainedOn: this.meta.trainedOn }),
     };
   }
