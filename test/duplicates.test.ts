@@ -5,8 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -18,26 +17,10 @@ import { allPairs, similarPairs } from '../src/main/core/duplicates/neighbours.j
 import { differenceHash, hammingDistance, perceptualSignature } from '../src/main/core/duplicates/perceptual.js';
 import { UnionFind } from '../src/main/core/duplicates/union-find.js';
 import { main } from '../src/main/cli/main.js';
+import { type CleanupScope, prng, tempDir } from './helpers/fixtures.js';
 
-type T = { after: (fn: () => void) => void };
 const STANDIN = { id: 'standin-8x8', dim: 8 * 8 * 3, preprocessVersion: 'standin-1' };
 const FLICKR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/data/photos/flickr8k-1000/images');
-
-function tempDir(t: T, prefix = 'dupes-'): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A distinct picture: a random gradient under random shapes. */
 async function syntheticPhoto(seed: number): Promise<Buffer> {
@@ -145,8 +128,8 @@ const PLAN: CopyKind[][] = [
   ['exact', 'resized', 'q60', 'brighter'], ['resized', 'q60', 'brighter'],
 ];
 
-async function syntheticSet(t: T): Promise<{ dir: string; originals: string[]; truth: string[][] }> {
-  const dir = path.join(tempDir(t), 'photos');
+async function syntheticSet(t: CleanupScope): Promise<{ dir: string; originals: string[]; truth: string[][] }> {
+  const dir = path.join(tempDir(t, 'dupes-'), 'photos');
   mkdirSync(dir);
   const originals: string[] = [];
   for (let i = 0; i < 30; i++) {
@@ -157,7 +140,7 @@ async function syntheticSet(t: T): Promise<{ dir: string; originals: string[]; t
   return { dir, originals, truth: await plantCopies(dir, originals, PLAN) };
 }
 
-function openLibrary(t: T): Library {
+function openLibrary(t: CleanupScope): Library {
   const library = Library.open(tempDir(t, 'dupes-lib-'));
   t.after(() => library.close());
   return library;
@@ -270,7 +253,7 @@ test('duplicates: planted copies among 30 generated photos, vectors + perceptual
 });
 
 test('duplicates: Flickr8k photos with planted copies, perceptual path, precision and recall ≥ 0.95', { skip: existsSync(FLICKR) ? false : '../shared/data/photos/flickr8k-1000 is not available' }, async (t) => {
-  const dir = path.join(tempDir(t), 'flickr');
+  const dir = path.join(tempDir(t, 'dupes-'), 'flickr');
   mkdirSync(dir);
   const originals = readdirSync(FLICKR).filter((f) => f.endsWith('.jpg')).sort().slice(0, 40).map((f) => {
     copyFileSync(path.join(FLICKR, f), path.join(dir, f));
@@ -296,7 +279,7 @@ test('duplicates: Flickr8k photos with planted copies, perceptual path, precisio
 });
 
 test('trash: files go to the trash via the injected mover, rows become missing, failures are reported per file', async (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'dupes-');
   const trashDir = tempDir(t, 'trash-');
   const library = openLibrary(t);
   const files = ['a.jpg', 'b.jpg', 'c.jpg', 'd.jpg'].map((f) => path.join(dir, f));
@@ -329,7 +312,7 @@ test('trash: files go to the trash via the injected mover, rows become missing, 
 });
 
 test('trash: the default mover (the trash package) puts the file in the XDG trash', { skip: process.platform === 'linux' ? false : 'XDG trash layout is Linux-only' }, (t) => {
-  const dir = tempDir(t);
+  const dir = tempDir(t, 'dupes-');
   const dataHome = tempDir(t, 'xdg-data-');
   const libraryDir = tempDir(t, 'trash-lib-');
   const file = path.join(dir, 'photo.jpg');
@@ -358,7 +341,7 @@ test('trash: the default mover (the trash package) puts the file in the XDG tras
 });
 
 test('duplicates CLI: lists groups as text and JSON', async (t) => {
-  const dir = path.join(tempDir(t), 'photos');
+  const dir = path.join(tempDir(t, 'dupes-'), 'photos');
   mkdirSync(dir);
   const original = path.join(dir, 'one.jpg');
   writeFileSync(original, await syntheticPhoto(11));

@@ -2,13 +2,13 @@
 // small test model and the real background indexer process.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { LibraryService } from '../src/main/core/service/library-service.js';
 import { describeSkipped } from '../src/main/core/service/indexing-controller.js';
 import { ApiInputError } from '../src/shared/api-schema.js';
 import type { ApiEvent, IndexingProgress } from '../src/shared/types.js';
+import { tempDir } from './helpers/fixtures.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
 
 async function waitForIndexing(service: LibraryService): Promise<IndexingProgress> {
@@ -23,8 +23,7 @@ async function waitForIndexing(service: LibraryService): Promise<IndexingProgres
 }
 
 test('LibraryService: folders, indexing in a child process, text search, similar, ratings, tags, filters, media', async (t) => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'library-service-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const root = tempDir(t, 'library-service-');
   const photos = path.join(root, 'Photos');
   mkdirSync(photos);
   const colours = ['red', 'green', 'blue', 'yellow', 'purple'] as const;

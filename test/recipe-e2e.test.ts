@@ -4,17 +4,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './helpers/fixtures.js';
 import { buildTestModel, writeSolidPhoto } from './helpers/test-model.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/photo-search.js');
 
 test('recipe e2e: export 10 embedded photos, import into a library of 30, index embeds exactly the other 20', async (t) => {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'recipe-e2e-'));
-  t.after(() => rmSync(root, { recursive: true, force: true }));
+  const root = tempDir(t, 'recipe-e2e-');
   const modelsDir = path.join(root, 'models');
   const modelDir = await buildTestModel(path.join(modelsDir, 'tiny-clip'), { dim: 8 });
   const photos = path.join(root, 'photos');

@@ -3,50 +3,20 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import faiss from 'faiss-node';
 import { Library } from '../src/main/core/library.js';
 import { exportRecipe, RecipeError } from '../src/main/core/recipe/index.js';
 import { readFaissHeader } from '../src/main/core/recipe/recipe-format.js';
 import { main } from '../src/main/cli/main.js';
+import { type CleanupScope, tempDir, unitRows } from './helpers/fixtures.js';
 
 const DIM = 512;
 const MODEL = { id: 'ViT-B-32__openai', dim: DIM, preprocessVersion: 'pp1-test' };
 
-function tempDir(t: { after: (fn: () => void) => void }, prefix = 'recipe-export-'): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function unitRows(rows: number, dim: number, seed: number): Float32Array {
-  const random = prng(seed);
-  const out = new Float32Array(rows * dim);
-  for (let r = 0; r < rows; r++) {
-    let sum = 0;
-    for (let i = 0; i < dim; i++) {
-      out[r * dim + i] = random() * 2 - 1;
-      sum += out[r * dim + i] ** 2;
-    }
-    for (let i = 0; i < dim; i++) out[r * dim + i] /= Math.sqrt(sum);
-  }
-  return out;
-}
-
 /** A library with `count` photos (paths under /photos, not on disk) that all have vectors. */
-function libraryWithVectors(t: { after: (fn: () => void) => void }, count: number): { library: Library; paths: string[]; vectors: Float32Array } {
+function libraryWithVectors(t: CleanupScope, count: number): { library: Library; paths: string[]; vectors: Float32Array } {
   const library = Library.open(tempDir(t, 'recipe-lib-'));
   t.after(() => library.close());
   library.useModel(MODEL, null);
@@ -91,7 +61,7 @@ test('export: valid .npy (v1.0, <f4, C order, 64-byte aligned, unit rows) in fil
   // A missing photo is not part of the export.
   const goneId = library.catalogue.photoIdByPath(paths[3])!;
   library.catalogue.markMissing([goneId]);
-  const out = path.join(tempDir(t), 'recipe');
+  const out = path.join(tempDir(t, 'recipe-export-'), 'recipe');
   const result = await exportRecipe(library, { outDir: out, batchSize: 300 });
   assert.equal(result.count, 999);
   assert.equal(result.dimension, DIM);
@@ -135,7 +105,7 @@ test('export: valid .npy (v1.0, <f4, C order, 64-byte aligned, unit rows) in fil
 
 test('export: faiss.index is an IndexFlatIP over the same rows (faiss-node reads it; same top hit as brute force)', async (t) => {
   const { library } = libraryWithVectors(t, 600);
-  const out = path.join(tempDir(t), 'recipe');
+  const out = path.join(tempDir(t, 'recipe-export-'), 'recipe');
   await exportRecipe(library, { outDir: out, batchSize: 128 });
   const npy = parseNpy(readFileSync(path.join(out, 'embeddings.npy')));
   const file = path.join(out, 'faiss.index');
@@ -170,7 +140,7 @@ test('export: numpy reads the .npy (optional: skipped without python3 + numpy)',
     return;
   }
   const { library, vectors, paths } = libraryWithVectors(t, 50);
-  const out = path.join(tempDir(t), 'recipe');
+  const out = path.join(tempDir(t, 'recipe-export-'), 'recipe');
   await exportRecipe(library, { outDir: out });
   const script = [
     'import numpy as np, sys, json',
@@ -192,7 +162,7 @@ test('export: numpy reads the .npy (optional: skipped without python3 + numpy)',
 
 test('export: refuses to overwrite a recipe unless asked, and a failed export leaves nothing behind', async (t) => {
   const { library, paths } = libraryWithVectors(t, 20);
-  const out = path.join(tempDir(t), 'recipe');
+  const out = path.join(tempDir(t, 'recipe-export-'), 'recipe');
   await exportRecipe(library, { outDir: out });
   const before = readFileSync(path.join(out, 'embeddings.npy'));
   await assert.rejects(exportRecipe(library, { outDir: out }), /already holds embeddings\.npy/);
@@ -202,7 +172,7 @@ test('export: refuses to overwrite a recipe unless asked, and a failed export le
   // Damage one stored vector: the export fails midway and must leave no partial files.
   const id = library.catalogue.photoIdByPath(paths[15])!;
   library.catalogue.db.prepare('UPDATE embeddings SET vector = ? WHERE photo_id = ?').run(Buffer.alloc(12), id);
-  const fresh = path.join(tempDir(t), 'new-recipe');
+  const fresh = path.join(tempDir(t, 'recipe-export-'), 'new-recipe');
   await assert.rejects(exportRecipe(library, { outDir: fresh, batchSize: 8 }), /expected 512/);
   assert.equal(existsSync(fresh), false, 'the new output folder is removed again');
   await assert.rejects(exportRecipe(library, { outDir: out, overwrite: true, batchSize: 8 }), /expected 512/);
@@ -215,7 +185,7 @@ test('export: a path with a line break cannot be a line of file_paths.txt: left 
   const odd = '/photos/two\nlines.jpg';
   library.catalogue.insertPhotos([{ folderId: null, path: odd, size: 1, mtimeMs: 1 }]);
   library.catalogue.importVectors(MODEL, [library.catalogue.photoIdByPath(odd)!], unitRows(1, DIM, 3));
-  const out = path.join(tempDir(t), 'recipe');
+  const out = path.join(tempDir(t, 'recipe-export-'), 'recipe');
   const result = await exportRecipe(library, { outDir: out });
   assert.equal(result.count, 5);
   assert.deepEqual(result.skipped, [odd]);
@@ -224,21 +194,21 @@ test('export: a path with a line break cannot be a line of file_paths.txt: left 
 });
 
 test('export: clear errors for a library without the model', async (t) => {
-  const library = Library.open(tempDir(t));
+  const library = Library.open(tempDir(t, 'recipe-export-'));
   t.after(() => library.close());
-  await assert.rejects(exportRecipe(library, { outDir: path.join(tempDir(t), 'x') }), (e: Error) => e instanceof RecipeError && /no current model/.test(e.message));
-  await assert.rejects(exportRecipe(library, { outDir: path.join(tempDir(t), 'x'), modelId: 'nope' }), /model "nope" has no vectors/);
-  const file = path.join(tempDir(t), 'a-file');
+  await assert.rejects(exportRecipe(library, { outDir: path.join(tempDir(t, 'recipe-export-'), 'x') }), (e: Error) => e instanceof RecipeError && /no current model/.test(e.message));
+  await assert.rejects(exportRecipe(library, { outDir: path.join(tempDir(t, 'recipe-export-'), 'x'), modelId: 'nope' }), /model "nope" has no vectors/);
+  const file = path.join(tempDir(t, 'recipe-export-'), 'a-file');
   writeFileSync(file, 'x');
   library.useModel(MODEL, null);
   await assert.rejects(exportRecipe(library, { outDir: file }), /not a folder/);
 });
 
 test('export: an empty model exports a (0, D) array and an empty index', async (t) => {
-  const library = Library.open(tempDir(t));
+  const library = Library.open(tempDir(t, 'recipe-export-'));
   t.after(() => library.close());
   library.useModel(MODEL, null);
-  const out = path.join(tempDir(t), 'recipe');
+  const out = path.join(tempDir(t, 'recipe-export-'), 'recipe');
   const result = await exportRecipe(library, { outDir: out });
   assert.equal(result.count, 0);
   assert.deepEqual(parseNpy(readFileSync(path.join(out, 'embeddings.npy'))).shape, [0, DIM]);
@@ -250,7 +220,7 @@ test('export CLI: photo-search export --out DIR --library DIR', async (t) => {
   const { library } = libraryWithVectors(t, 30);
   const libraryDir = library.paths.dir;
   library.close();
-  const out = path.join(tempDir(t), 'cli-recipe');
+  const out = path.join(tempDir(t, 'recipe-export-'), 'cli-recipe');
   const log = t.mock.method(console, 'log', () => undefined);
   assert.equal(await main(['export', '--out', out, '--library', libraryDir]), 0);
   assert.match(String(log.mock.calls[0].arguments[0]), /exported 30 vectors \(512-d, model ViT-B-32__openai\)/);

@@ -4,14 +4,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import faiss from 'faiss-node';
 import { Library } from '../src/main/core/library.js';
 import { writeNpyFloat16, writeNpyFloat32 } from '../src/main/core/npy.js';
 import { exportRecipe, importPathList, importRecipe, knownModel, RecipeError } from '../src/main/core/recipe/index.js';
 import { main } from '../src/main/cli/main.js';
+import { type CleanupScope, randomRows, tempDir } from './helpers/fixtures.js';
 import { buildTestModel } from './helpers/test-model.js';
 
 const DIM = 512;
@@ -19,29 +19,6 @@ const MODEL_ID = 'ViT-B-32__openai';
 const MODEL = { id: MODEL_ID, dim: DIM, preprocessVersion: 'pp1-test' };
 /** The app's id for the same weights: what a fresh library stores them under. */
 const CANONICAL_ID = 'immich-app/ViT-B-32__openai';
-type T = { after: (fn: () => void) => void };
-
-function tempDir(t: T, prefix = 'recipe-import-'): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Random rows, deliberately not unit length (import normalises). */
-function randomRows(rows: number, dim: number, seed: number): Float32Array {
-  const random = prng(seed);
-  return Float32Array.from({ length: rows * dim }, () => random() * 4 - 2);
-}
 
 function unit(v: Float32Array): Float32Array {
   const n = Math.sqrt(v.reduce((s, x) => s + x * x, 0));
@@ -49,7 +26,7 @@ function unit(v: Float32Array): Float32Array {
 }
 
 /** `count` small files in a photos folder (content does not matter: import only stats them). */
-function photoFiles(t: T, count: number): { root: string; paths: string[] } {
+function photoFiles(t: CleanupScope, count: number): { root: string; paths: string[] } {
   const root = path.join(tempDir(t, 'recipe-photos-'), 'Photos');
   mkdirSync(path.join(root, 'sub'), { recursive: true });
   const paths = Array.from({ length: count }, (_, i) => path.join(root, i % 2 ? 'sub' : '', `img ${String(i).padStart(4, '0')}.jpg`));
@@ -71,7 +48,7 @@ function writeRecipe(dir: string, paths: string[], vectors: Float32Array, dim: n
   return dir;
 }
 
-function openLibrary(t: T): Library {
+function openLibrary(t: CleanupScope): Library {
   const library = Library.open(tempDir(t, 'recipe-lib-'));
   t.after(() => library.close());
   return library;
@@ -92,7 +69,7 @@ test('import: round trip export → fresh library; every photo registered with i
   source.catalogue.insertPhotos(paths.map((p) => ({ folderId: null, path: p, size: 7, mtimeMs: 1 })));
   const vectors = randomRows(300, DIM, 1);
   source.catalogue.importVectors({ ...MODEL, id: CANONICAL_ID }, paths.map((p) => source.catalogue.photoIdByPath(p)!), vectors.map((x) => x)); // stored as given
-  const recipe = path.join(tempDir(t), 'recipe');
+  const recipe = path.join(tempDir(t, 'recipe-import-'), 'recipe');
   await exportRecipe(source, { outDir: recipe });
 
   const target = openLibrary(t);
@@ -133,14 +110,14 @@ test('import: round trip export → fresh library; every photo registered with i
 test('import: vectors for the first 100 of 1000 registered photos leave exactly 900 to embed', async (t) => {
   const { paths } = photoFiles(t, 1000);
   const library = openLibrary(t);
-  const list = path.join(tempDir(t), 'all-paths.txt');
+  const list = path.join(tempDir(t, 'recipe-import-'), 'all-paths.txt');
   writeFileSync(list, paths.join('\n') + '\n');
   const registered = await importPathList(library, { file: list });
   assert.deepEqual({ ...registered, notFound: registered.notFound.length }, { listed: 1000, registered: 1000, alreadyKnown: 0, notFound: 0 });
   library.useModel(MODEL, null);
   assert.equal(library.catalogue.countToEmbed(MODEL_ID), 1000);
 
-  const recipe = writeRecipe(path.join(tempDir(t), 'recipe'), paths.slice(0, 100), randomRows(100, DIM, 2), DIM, { faiss: true });
+  const recipe = writeRecipe(path.join(tempDir(t, 'recipe-import-'), 'recipe'), paths.slice(0, 100), randomRows(100, DIM, 2), DIM, { faiss: true });
   const summary = await importRecipe(library, { dir: recipe, modelId: MODEL_ID, modelsDir: null });
   assert.equal(summary.registered, 0);
   assert.equal(summary.vectorsStored, 100);
@@ -158,7 +135,7 @@ test('import: float16 embeddings are widened; missing files are kept as missing 
   const ghost = path.join(path.dirname(paths[0]), 'deleted long ago.jpg');
   const library = openLibrary(t);
   const rows = randomRows(11, DIM, 3);
-  const recipe = writeRecipe(path.join(tempDir(t), 'recipe'), [...paths, ghost], rows, DIM, { float16: true });
+  const recipe = writeRecipe(path.join(tempDir(t, 'recipe-import-'), 'recipe'), [...paths, ghost], rows, DIM, { float16: true });
   const summary = await importRecipe(library, { dir: recipe, modelId: 'immich-app/ViT-B-32__openai', modelsDir: null });
   assert.equal(summary.dtype, 'float16');
   assert.equal(summary.registered, 11);
@@ -178,7 +155,7 @@ test('import: an alias of a known model stores under the library\'s name for the
   const { paths } = photoFiles(t, 8);
   // A fresh library: "ViT-B/32" (the OpenAI clip package's name) lands under the app's canonical id.
   const fresh = openLibrary(t);
-  const recipe = writeRecipe(path.join(tempDir(t), 'recipe'), paths.slice(0, 5), randomRows(5, DIM, 10), DIM);
+  const recipe = writeRecipe(path.join(tempDir(t, 'recipe-import-'), 'recipe'), paths.slice(0, 5), randomRows(5, DIM, 10), DIM);
   const s1 = await importRecipe(fresh, { dir: recipe, modelId: 'ViT-B/32', modelsDir: null });
   assert.equal(s1.modelId, 'immich-app/ViT-B-32__openai');
   assert.equal(fresh.currentModel?.id, 'immich-app/ViT-B-32__openai');
@@ -202,7 +179,7 @@ test('import: a model folder in the models directory vouches for its id and dime
   mkdirSync(path.join(modelsDir, 'my-clip'), { recursive: true });
   writeFileSync(path.join(modelsDir, 'my-clip', 'config.json'), JSON.stringify({ embed_dim: 8 }));
   const library = openLibrary(t);
-  const recipe = writeRecipe(path.join(tempDir(t), 'recipe'), paths, randomRows(3, 8, 4), 8);
+  const recipe = writeRecipe(path.join(tempDir(t, 'recipe-import-'), 'recipe'), paths, randomRows(3, 8, 4), 8);
   await assert.rejects(importRecipe(library, { dir: recipe, modelId: 'my-clip', modelsDir }), /unknown model "my-clip"/);
   // A complete model folder vouches: its config.json gives the dimension, the folder its preprocessing.
   await buildTestModel(path.join(modelsDir, 'tiny-clip'), { dim: 8 });
@@ -211,7 +188,7 @@ test('import: a model folder in the models directory vouches for its id and dime
   assert.equal(summary.modelRegistered, true);
   assert.match(library.catalogue.getModel('tiny-clip')!.preprocessVersion, /^pp\d+-/);
   assert.equal(library.currentModel?.dir, path.join(modelsDir, 'tiny-clip'), 'adopted with its folder');
-  const wrongDim = writeRecipe(path.join(tempDir(t), 'recipe16'), paths, randomRows(3, 16, 4), 16);
+  const wrongDim = writeRecipe(path.join(tempDir(t, 'recipe-import-'), 'recipe16'), paths, randomRows(3, 16, 4), 16);
   await assert.rejects(importRecipe(library, { dir: wrongDim, modelId: 'tiny-clip', modelsDir }), /16-d but model tiny-clip \(registered in this library\) is 8-d/);
   const other = openLibrary(t);
   await assert.rejects(importRecipe(other, { dir: wrongDim, modelId: 'tiny-clip', modelsDir }), /16-d but model tiny-clip \(model folder .*\) is 8-d/);
@@ -230,7 +207,7 @@ test('import: malformed inputs are refused with a clear error and the library un
   library.catalogue.insertPhotos(paths.slice(0, 10).map((p) => ({ folderId: null, path: p, size: 1, mtimeMs: 1 })));
   library.catalogue.importVectors(MODEL, [library.catalogue.photoIdByPath(paths[0])!], unit(randomRows(1, DIM, 9)));
   const before = snapshot(library);
-  const base = tempDir(t);
+  const base = tempDir(t, 'recipe-import-');
   const rows = randomRows(1000, DIM, 5);
   let n = 0;
   const recipe = (make: (dir: string) => void) => {
@@ -321,7 +298,7 @@ test('import: a recipe saved by NumPy itself (float32 and float16), optional: sk
   }
   const { paths } = photoFiles(t, 6);
   for (const dtype of ['float32', 'float16']) {
-    const dir = path.join(tempDir(t), 'numpy-recipe');
+    const dir = path.join(tempDir(t, 'recipe-import-'), 'numpy-recipe');
     mkdirSync(dir);
     writeFileSync(path.join(dir, 'file_paths.txt'), paths.join('\n') + '\n');
     const script = `import numpy as np, sys\nrng = np.random.default_rng(0)\na = rng.normal(size=(6, ${DIM})).astype(np.${dtype})\nnp.save(sys.argv[1], a)\nprint(",".join(str(float(x)) for x in (a[4] / np.linalg.norm(a[4].astype(np.float64)))[:5]))`;
@@ -340,7 +317,7 @@ test('import --paths: registers listed photos without vectors, skipping unknown 
   const library = openLibrary(t);
   const folder = library.catalogue.addFolder(root);
   library.catalogue.insertPhotos([{ folderId: folder.id, path: paths[0], size: 7, mtimeMs: 1 }]);
-  const list = path.join(tempDir(t), 'paths.txt');
+  const list = path.join(tempDir(t, 'recipe-import-'), 'paths.txt');
   writeFileSync(list, [...paths, path.join(root, 'nope.jpg')].join('\r\n'));
   const s = await importPathList(library, { file: list });
   assert.equal(s.listed, 6);
@@ -356,7 +333,7 @@ test('import --paths: registers listed photos without vectors, skipping unknown 
 test('import CLI: summary for a recipe, usage errors, clear failure for an unknown model', async (t) => {
   const { paths } = photoFiles(t, 20);
   const libraryDir = tempDir(t, 'recipe-cli-lib-');
-  const recipe = writeRecipe(path.join(tempDir(t), 'recipe'), paths, randomRows(20, DIM, 8), DIM, { faiss: true });
+  const recipe = writeRecipe(path.join(tempDir(t, 'recipe-import-'), 'recipe'), paths, randomRows(20, DIM, 8), DIM, { faiss: true });
   const previous = process.env.PHOTO_SEARCH_MODELS_DIR;
   process.env.PHOTO_SEARCH_MODELS_DIR = tempDir(t, 'models-');
   t.after(() => {
@@ -375,7 +352,7 @@ test('import CLI: summary for a recipe, usage errors, clear failure for an unkno
   assert.match(text, /registered new photos: 20/);
   assert.match(text, /vectors stored: 20/);
   assert.match(text, /skipped \(already had a vector\): 0/);
-  const list = path.join(tempDir(t), 'list.txt');
+  const list = path.join(tempDir(t, 'recipe-import-'), 'list.txt');
   writeFileSync(list, paths.join('\n'));
   assert.equal(await main(['import', '--paths', list, '--library', libraryDir]), 0);
   assert.match(String(log.mock.calls.at(-1)!.arguments[0]), /listed 20: registered 0 new, 20 already known, 0 not found/);

@@ -9,38 +9,14 @@ import { chooseNlist, planIndex, rebuildReason } from '../src/main/core/vector/i
 import { MANIFEST_FILE } from '../src/main/core/vector/index-store.js';
 import { type VectorBatch, VectorIndex } from '../src/main/core/vector/vector-index.js';
 import { bruteForceTopK } from '../src/main/core/vector/vector-math.js';
+import { prng, unitRows } from './helpers/fixtures.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'vector-index-test-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function unitRows(n: number, dim: number, seed: number): Float32Array {
-  const next = rng(seed);
-  const v = new Float32Array(n * dim);
-  for (let r = 0; r < n; r++) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) {
-      const x = next() * 2 - 1;
-      v[r * dim + j] = x;
-      s += x * x;
-    }
-    for (let j = 0; j < dim; j++) v[r * dim + j] /= Math.sqrt(s);
-  }
-  return v;
-}
-
 /** Clustered unit vectors (so that an IVF index has structure to exploit). */
 function clusteredRows(n: number, dim: number, clusters: number, noise: number, seed: number): Float32Array {
-  const next = rng(seed);
+  const next = prng(seed);
   const centres = unitRows(clusters, dim, seed + 1);
   const v = new Float32Array(n * dim);
   for (let r = 0; r < n; r++) {

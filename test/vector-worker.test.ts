@@ -8,26 +8,10 @@ import { VectorIndexError } from '../src/main/core/vector/errors.js';
 import { VectorSearchService } from '../src/main/core/vector/search-worker.js';
 import { type VectorBatch, VectorIndex } from '../src/main/core/vector/vector-index.js';
 import { bruteForceTopK } from '../src/main/core/vector/vector-math.js';
+import { unitRows } from './helpers/fixtures.js';
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'vector-worker-test-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
-
-function unitRows(n: number, dim: number, seed: number): Float32Array {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296 - 0.5;
-  };
-  const v = new Float32Array(n * dim);
-  for (let r = 0; r < n; r++) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += (v[r * dim + j] = next()) ** 2;
-    for (let j = 0; j < dim; j++) v[r * dim + j] /= Math.sqrt(s);
-  }
-  return v;
-}
 
 const DIM = 128;
 const N = 40_000;

@@ -5,21 +5,15 @@ import type Database from 'better-sqlite3';
 import type {
   FailedPhoto, LibraryFolder, PhotoDetail, PhotoId, PhotoStatus, PhotoSummary, SearchFilters, TagCount,
 } from '../../../shared/types.js';
+import type { ExifMetadata } from '../metadata.js';
 import { openDatabase } from './database.js';
 
-/** Metadata read from a photo while it is decoded for embedding. */
-export interface PhotoMetadata {
+/** Metadata read from a photo while it is decoded for embedding: EXIF plus size, format and content hash. */
+export interface PhotoMetadata extends ExifMetadata {
   width: number | null;
   height: number | null;
   format: string | null;
   contentHash: string | null;
-  takenAt: number | null;
-  cameraMake: string | null;
-  cameraModel: string | null;
-  lens: string | null;
-  gpsLat: number | null;
-  gpsLon: number | null;
-  orientation: number | null;
 }
 
 export interface NewPhoto {

@@ -1,0 +1,50 @@
+// Deterministic test data and self-cleaning temp folders shared by the tests. The same seed always gives
+// the same numbers, so a test's data never changes from one run (or one machine) to the next.
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+/** What tempDir needs from a test: node:test's `t` (or anything that runs cleanups after the test). */
+export interface CleanupScope {
+  after(fn: () => void): void;
+}
+
+/** A fresh folder under the OS temp dir, removed when the test ends. */
+export function tempDir(t: CleanupScope, prefix: string): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `rows` random unit-length vectors of `dim` floats, row-major. */
+export function unitRows(rows: number, dim: number, seed: number): Float32Array {
+  const next = prng(seed);
+  const v = new Float32Array(rows * dim);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) {
+      const x = next() * 2 - 1;
+      v[r * dim + j] = x;
+      s += x * x; // summed in double precision, before the values are rounded to float32
+    }
+    for (let j = 0; j < dim; j++) v[r * dim + j] /= Math.sqrt(s);
+  }
+  return v;
+}
+
+/** `rows` random vectors with components in [-2, 2), deliberately not unit length. */
+export function randomRows(rows: number, dim: number, seed: number): Float32Array {
+  const random = prng(seed);
+  return Float32Array.from({ length: rows * dim }, () => random() * 4 - 2);
+}
