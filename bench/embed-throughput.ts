@@ -5,15 +5,17 @@
 //   ratio = c ÷ (1 / (1/a + 1/b)), the serial limit of doing (a) and (b) one after the other. The
 //   pipeline overlaps them, but both compete for the same cores, so ≈ 1 is the target (≥ 0.90).
 // The machine's speed drifts (shared cores), so a, b and c are measured back to back in rounds, each
-// on a fresh part of the photo set, and the reported figures are medians over the rounds.
+// on a fresh part of the photo set, and the reported figures are medians over the rounds. Each round
+// first waits (up to --wait-quiet seconds) for the machine to be idle, and the CPU time per photo is
+// reported too: (cpu a + cpu b) ÷ cpu c shows the pipeline's own overhead whatever else runs.
 // Photo sets: ../shared/data/photos/flickr8k-1000 (small real photos) and generated 12-megapixel JPEGs.
 // Model: ../shared/models/clip-vit-b32-arch (real ViT-B/32 cost, random weights), materialized.
 //
 // Usage: node dist/bench/embed-throughput.js [--limit N] [--large N] [--batches 8,16] [--threads 2]
-//        [--rounds 3] [--model DIR] [--sets flickr,large] [--decode-concurrency 4]
+//        [--rounds 3] [--model DIR] [--sets flickr,large] [--decode-concurrency 4] [--wait-quiet 120]
 // Writes bench/results/embed-throughput.json. Skips (exit 0) when ../shared is missing.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync, copyFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, copyFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,6 +39,8 @@ const decodeConcurrency = Number(args['decode-concurrency'] ?? 4);
 const sets = String(args.sets ?? 'flickr,large').split(',');
 const roundsWanted = Math.max(1, Number(args.rounds ?? 3));
 const MIN_ROUND_PHOTOS = 100;
+/** Before each round, wait up to this long for the machine to be ≥ 90% idle (shared machines). */
+const quietSeconds = Number(args['wait-quiet'] ?? 120);
 
 async function main(): Promise<void> {
   if (!existsSync(shared)) {
@@ -71,7 +75,8 @@ async function main(): Promise<void> {
   console.log(`\nwrote ${path.relative(packageRoot, file)}`);
   for (const r of results) {
     console.log(`${r.set.padEnd(7)} ${String(r.photos).padStart(5)} photos (medians of ${r.rounds.length} rounds): a model ${r.modelOnly.photosPerSecond}/s (batch ${r.batch}), ` +
-      `b decode ${r.decodeOnly.photosPerSecond}/s, serial limit ${r.serialLimit}/s, c pipeline ${r.fullPipeline.photosPerSecond}/s → ratio ${r.ratio}`);
+      `b decode ${r.decodeOnly.photosPerSecond}/s, serial limit ${r.serialLimit}/s, c pipeline ${r.fullPipeline.photosPerSecond}/s → ratio ${r.ratio} ` +
+      `(cpu efficiency ${r.cpuEfficiency})`);
   }
 }
 
@@ -87,13 +92,15 @@ interface SetResult {
   medianBytes: number;
   batch: number;
   modelOnlyByBatch: Record<string, number>;
-  rounds: { a: Stage; b: Stage; c: Stage; serialLimit: number; ratio: number }[];
+  rounds: { a: Stage; b: Stage; c: Stage; serialLimit: number; ratio: number; cpuEfficiency: number; idleBefore: number | null }[];
   /** Medians over the rounds. */
   modelOnly: Stage;
   decodeOnly: Stage;
   fullPipeline: Stage & { embedded: number; failed: number };
   serialLimit: number;
   ratio: number;
+  /** (cpu a + cpu b) ÷ cpu c per photo: the pipeline's own overhead, whatever else the machine runs. */
+  cpuEfficiency: number;
 }
 
 interface Timed {
@@ -181,6 +188,7 @@ async function measureSet(set: string, files: string[], folder: ModelFolder, wor
   for (let r = 0; r < roundsWanted; r++) {
     const part = chunk === files.length ? files : files.slice(r * chunk, (r + 1) * chunk);
     if (part.length === 0) break;
+    const idleBefore = await waitQuiet(quietSeconds);
     const a = modelOnly(model, inputs, batch);
     const aStage = await a.then(({ t, photos }) => stage(t, photos));
     const bStage = stage(await timed(() => decodeAll(part, folder)), part.length);
@@ -199,10 +207,12 @@ async function measureSet(set: string, files: string[], folder: ModelFolder, wor
     const cStage = stage(c, part.length);
     const serialLimit = 1 / (1 / aStage.photosPerSecond + 1 / bStage.photosPerSecond);
     const ratio = Math.round((cStage.photosPerSecond / serialLimit) * 1000) / 1000;
-    rounds.push({ a: aStage, b: bStage, c: cStage, serialLimit: round(serialLimit), ratio });
+    const cpuEfficiency = Math.round(((aStage.cpuMsPerPhoto + bStage.cpuMsPerPhoto) / cStage.cpuMsPerPhoto) * 1000) / 1000;
+    rounds.push({ a: aStage, b: bStage, c: cStage, serialLimit: round(serialLimit), ratio, cpuEfficiency, idleBefore });
     console.log(`round ${r + 1}: (a) model ${aStage.photosPerSecond}/s  (b) decode ${bStage.photosPerSecond}/s  ` +
       `serial limit ${round(serialLimit)}/s  (c) pipeline ${cStage.photosPerSecond}/s  ratio ${ratio}  ` +
-      `[cpu ms/photo a ${aStage.cpuMsPerPhoto} b ${bStage.cpuMsPerPhoto} c ${cStage.cpuMsPerPhoto}]`);
+      `[cpu ms/photo a ${aStage.cpuMsPerPhoto} b ${bStage.cpuMsPerPhoto} c ${cStage.cpuMsPerPhoto}: efficiency ${cpuEfficiency}; ` +
+      `machine idle before ${idleBefore === null ? '?' : Math.round(idleBefore * 100) + '%'}]`);
   }
   await embedder.close();
   await model.release();
@@ -214,7 +224,34 @@ async function measureSet(set: string, files: string[], folder: ModelFolder, wor
     set, photos: files.length, medianBytes: sizes[sizes.length >> 1], batch, modelOnlyByBatch: byBatch, rounds,
     modelOnly: med((x) => x.a), decodeOnly: med((x) => x.b), fullPipeline: { ...med((x) => x.c), embedded, failed },
     serialLimit: median(rounds.map((x) => x.serialLimit)), ratio: median(rounds.map((x) => x.ratio)),
+    cpuEfficiency: median(rounds.map((x) => x.cpuEfficiency)),
   };
+}
+
+/** Fraction of CPU time idle over one second (Linux /proc/stat), or null where unknown. */
+async function idleFraction(): Promise<number | null> {
+  const sample = (): number[] | null => {
+    try {
+      return readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    } catch {
+      return null;
+    }
+  };
+  const before = sample();
+  await new Promise((r) => setTimeout(r, 1000));
+  const after = sample();
+  if (!before || !after) return null;
+  const delta = after.map((v, i) => v - before[i]);
+  const total = delta.reduce((x, y) => x + y, 0);
+  return total > 0 ? (delta[3] + (delta[4] ?? 0)) / total : null;
+}
+
+/** Waits (up to maxSeconds) for the other work on the machine to calm down; returns the idle fraction seen. */
+async function waitQuiet(maxSeconds: number): Promise<number | null> {
+  const until = Date.now() + maxSeconds * 1000;
+  let idle = await idleFraction();
+  while (idle !== null && idle < 0.9 && Date.now() < until) idle = await idleFraction();
+  return idle;
 }
 
 function flickrPhotos(n: number): string[] {

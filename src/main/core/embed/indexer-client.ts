@@ -67,6 +67,8 @@ export class IndexerClient extends EventEmitter<ClientEvents> {
   private child: IndexerChild | null = null;
   private lastProgress: IndexingProgress | null = null;
   private exited: Promise<void> = Promise.resolve();
+  private ready = false;
+  private queued: IndexerRequest[] = [];
 
   constructor(options: IndexerClientOptions = {}) {
     super();
@@ -95,6 +97,8 @@ export class IndexerClient extends EventEmitter<ClientEvents> {
     const child = this.launcher(this.entry);
     this.child = child;
     this.lastProgress = null;
+    this.ready = false;
+    this.queued = [];
     let resolveExit!: () => void;
     this.exited = new Promise((resolve) => (resolveExit = resolve));
     // Settled when the process has exited, so the client can start the next run as soon as this resolves.
@@ -114,7 +118,11 @@ export class IndexerClient extends EventEmitter<ClientEvents> {
       };
       child.onMessage((message) => {
         if (failure || summary) return;
-        if (message.type === 'progress') this.setProgress(message.progress);
+        if (message.type === 'ready') {
+          this.ready = true;
+          child.send({ type: 'start', ...request });
+          for (const m of this.queued.splice(0)) child.send(m);
+        } else if (message.type === 'progress') this.setProgress(message.progress);
         else if (message.type === 'done') {
           summary = message.summary;
           this.emit('done', summary);
@@ -127,20 +135,26 @@ export class IndexerClient extends EventEmitter<ClientEvents> {
         if (summary) resolve(summary);
         else reject(failure!);
       });
-      child.send({ type: 'start', ...request });
     });
   }
 
   pause(): void {
-    this.child?.send({ type: 'pause' });
+    this.send({ type: 'pause' });
   }
 
   resume(): void {
-    this.child?.send({ type: 'resume' });
+    this.send({ type: 'resume' });
   }
 
   cancel(): void {
-    this.child?.send({ type: 'cancel' });
+    this.send({ type: 'cancel' });
+  }
+
+  /** Requests made before the child is ready wait for it (they follow the start request). */
+  private send(message: IndexerRequest): void {
+    if (!this.child) return;
+    if (this.ready) this.child.send(message);
+    else this.queued.push(message);
   }
 
   /** Kills the process at once (the batch in flight is lost; everything stored before it stays). */

@@ -1,6 +1,6 @@
-// Entry of the background indexer process. It runs one indexing pass per process: the parent sends
-// {type:'start'}, then optionally pause / resume / cancel; the child posts progress and finally
-// {type:'done'} or {type:'error'}, then exits. Works when forked by Node (process.send and
+// Entry of the background indexer process. It runs one indexing pass per process: the child posts
+// {type:'ready'} once it listens, the parent sends {type:'start'}, then optionally pause / resume /
+// cancel; the child posts progress and finally {type:'done'} or {type:'error'}, then exits. Works when forked by Node (process.send and
 // process.on('message')) and when started by Electron's utilityProcess (process.parentPort).
 import path from 'node:path';
 import { Library } from '../library.js';
@@ -26,8 +26,8 @@ function parentChannel(): Channel | null {
       // postMessage has no delivery callback: give the last message a moment before the process exits.
       post: (message) => new Promise((resolve) => {
         parentPort.postMessage(message);
-        if (message.type === 'progress') resolve();
-        else setTimeout(resolve, 100);
+        if (message.type === 'done' || message.type === 'error') setTimeout(resolve, 100);
+        else resolve();
       }),
       onMessage: (listener) => parentPort.on('message', (event) => listener(event.data)),
     };
@@ -62,6 +62,7 @@ channel.onMessage((message) => {
 });
 // Forked by Node: if the parent goes away, stop after the batch in flight instead of running orphaned.
 process.on('disconnect', () => control.cancel());
+void channel.post({ type: 'ready' });
 
 function handle(message: IndexerRequest): void {
   switch (message.type) {

@@ -16,6 +16,8 @@ export interface IndexerStartRequest {
 export type IndexerRequest = IndexerStartRequest | { type: 'pause' } | { type: 'resume' } | { type: 'cancel' };
 
 export type IndexerEvent =
+  /** Sent once the child listens: requests sent earlier could be lost (nothing queues them for a listener not yet there). */
+  | { type: 'ready' }
   | { type: 'progress'; progress: IndexingProgress }
   | { type: 'done'; summary: IndexingSummary }
   | { type: 'error'; message: string };

@@ -11,7 +11,8 @@
 // for the cores.
 //
 // Failures are per photo: unreadable, truncated, corrupt or non-image files are stored with status
-// 'error', formats the decoder lacks (HEIC) with 'unsupported', each with its message; the run goes on.
+// 'error', formats the decoder lacks (UnsupportedFormatError) with 'unsupported', each with its message;
+// the run goes on.
 // Failed photos are not retried until the scanner sees the file change.
 //
 // The model: runIndexing registers it in the catalogue (idempotent) so its vectors can be stored, but
@@ -142,8 +143,7 @@ export async function runIndexing(options: RunIndexingOptions): Promise<Indexing
       pending = null;
       if (control.cancelled) break;
       const ok = batch.filter((d) => d.tensor);
-      // Inference is queued first (onnxruntime-node runs it on a libuv thread, as sharp and fs do), then
-      // the next batch starts decoding while this one is inferred.
+      // Hand this batch to the model first, then start decoding the next one while it is inferred.
       const inference = ok.length > 0 ? embedder.embedImages(ok.map((d) => d.tensor!)) : Promise.resolve([]);
       pending = startNextBatch();
       const vectors = await inference;
@@ -224,11 +224,8 @@ async function decodeOne(photo: PhotoToEmbed, folder: ModelFolder, thumbnails: T
     ]);
     metadata.contentHash = hash;
     if (decoded instanceof Error) {
-      if (decoded instanceof UnsupportedFormatError) {
-        metadata.format = decoded.format;
-        return { photo, metadata, failure: { status: 'unsupported', error: decoded.message } };
-      }
-      return { photo, metadata, failure: { status: 'error', error: decoded.message || String(decoded) } };
+      if (decoded instanceof UnsupportedFormatError) metadata.format = decoded.format;
+      return { photo, metadata, failure: failureOf(decoded) };
     }
     Object.assign(metadata, exif, { width: decoded.width, height: decoded.height, format: decoded.format });
     await thumbnails.write(photo.id, decoded.thumbnail).catch(() => undefined); // the UI makes missing ones on demand
@@ -236,6 +233,12 @@ async function decodeOne(photo: PhotoToEmbed, folder: ModelFolder, thumbnails: T
   } catch (error) {
     return { photo, metadata, failure: { status: 'error', error: (error as Error).message || String(error) } };
   }
+}
+
+/** How a decoding failure is recorded: formats the decoder lacks are 'unsupported', anything else an 'error'. */
+export function failureOf(error: unknown): { status: 'error' | 'unsupported'; error: string } {
+  const message = (error as Error)?.message || String(error);
+  return { status: error instanceof UnsupportedFormatError ? 'unsupported' : 'error', error: message };
 }
 
 /** sha256 of the bytes, hex; computed on libuv's thread pool so the event loop stays free. Same value as hashFile(). */

@@ -25,15 +25,17 @@ import { classifyFile, extensionOf } from './formats.js';
 export interface ScanProgress {
   folderId: number;
   folder: string;
-  phase: 'crawling' | 'registering' | 'moves' | 'done';
-  /** Photo files found by the crawl (known once crawling ends). */
+  /** 'moves' comes after every folder's 'done': new files that may be moved photos are hashed. */
+  phase: 'crawling' | 'registering' | 'done' | 'moves';
+  /** Photo files found by the crawl (known once crawling ends); in 'moves', files to hash. */
   found: number;
-  /** Photo files compared with the catalogue so far. */
+  /** Photo files compared with the catalogue so far; in 'moves', files hashed. */
   processed: number;
 }
 
 export interface ScanOptions {
   onProgress?: (progress: ScanProgress) => void;
+  /** Aborting rejects the scan with the signal's reason; batches already registered stay, nothing is marked missing. */
   signal?: AbortSignal;
   /** Files stat'ed and diffed per batch (and per transaction). */
   batchSize?: number;
@@ -99,7 +101,7 @@ interface FolderPass {
 /** Scans one library folder and returns what changed. Throws FolderUnavailableError if it is not reachable. */
 export async function scanFolder(catalogue: Catalogue, folder: LibraryFolder, options: ScanOptions = {}): Promise<ScanResult> {
   const pass = await scanFolderPass(catalogue, folder, options);
-  await applyMoves(catalogue, [pass], options.signal);
+  await applyMoves(catalogue, [pass], options);
   return pass.result;
 }
 
@@ -119,21 +121,26 @@ export async function scanLibrary(catalogue: Catalogue, options: ScanOptions = {
       out.errors.push({ folderId: folder.id, folder: folder.path, error: error.message });
     }
   }
-  await applyMoves(catalogue, passes, options.signal);
+  await applyMoves(catalogue, passes, options);
   out.folders = passes.map((p) => p.result);
   return out;
 }
 
 /** Finds moves among the passes' new files and corrects their counts: a move is neither added nor missing. */
-async function applyMoves(catalogue: Catalogue, passes: FolderPass[], signal?: AbortSignal): Promise<void> {
+async function applyMoves(catalogue: Catalogue, passes: FolderPass[], options: ScanOptions): Promise<void> {
   const byFolder = new Map(passes.map((p) => [p.result.folderId, p]));
-  await findMoves(catalogue, passes.flatMap((p) => p.newFiles), signal, (file, photoId) => {
+  const onMove = (file: NewFile, photoId: PhotoId): void => {
     const into = byFolder.get(file.folderId)!.result;
     into.moved++;
     into.added--;
     const from = passes.find((p) => p.gone.has(photoId));
     if (from) from.result.missing--;
-  });
+  };
+  const onHashed = (file: NewFile, hashed: number, toHash: number): void => {
+    const { folderId, folder } = byFolder.get(file.folderId)!.result;
+    options.onProgress?.({ folderId, folder, phase: 'moves', found: toHash, processed: hashed });
+  };
+  await findMoves(catalogue, passes.flatMap((p) => p.newFiles), options.signal, onMove, onHashed);
 }
 
 async function scanFolderPass(catalogue: Catalogue, folder: LibraryFolder, options: ScanOptions): Promise<FolderPass> {
@@ -165,7 +172,7 @@ async function scanFolderPass(catalogue: Catalogue, folder: LibraryFolder, optio
   report('registering', found, 0);
 
   const known = catalogue.knownFilesUnder(root.endsWith(path.sep) ? root : root + path.sep);
-  for (const p of known.keys()) if (nested.some((n) => isInside(p, n))) known.delete(p);
+  if (nested.length > 0) for (const p of known.keys()) if (nested.some((n) => isInside(p, n))) known.delete(p);
 
   const newFiles: NewFile[] = [];
   let processed = 0;
@@ -344,11 +351,22 @@ async function resolveSymlinks(links: string[], realRoot: string, result: ScanRe
  * and cannot be recognised: they simply stay missing while the new file is indexed afresh.
  */
 async function findMoves(catalogue: Catalogue, newFiles: NewFile[], signal: AbortSignal | undefined,
-  onMove: (file: NewFile, photoId: PhotoId) => void): Promise<void> {
+  onMove: (file: NewFile, photoId: PhotoId) => void, onHashed: (file: NewFile, hashed: number, toHash: number) => void): Promise<void> {
   if (newFiles.length === 0) return;
-  const candidates = catalogue.missingWithSizes(newFiles.map((f) => f.size));
-  if (candidates.size === 0) return;
-  const claimed = new Set<PhotoId>();
+  // Missing photos with a known hash, by size then by hash; each can be claimed by one new file.
+  const bySize = new Map<number, { unclaimed: number; byHash: Map<string, { ids: PhotoId[]; next: number }> }>();
+  for (const [size, list] of catalogue.missingWithSizes(newFiles.map((f) => f.size))) {
+    const byHash = new Map<string, { ids: PhotoId[]; next: number }>();
+    for (const c of list) {
+      if (c.contentHash === null) continue;
+      const group = byHash.get(c.contentHash);
+      if (group) group.ids.push(c.id);
+      else byHash.set(c.contentHash, { ids: [c.id], next: 0 });
+    }
+    if (byHash.size > 0) bySize.set(size, { unclaimed: list.filter((c) => c.contentHash !== null).length, byHash });
+  }
+  if (bySize.size === 0) return;
+  const toHash = newFiles.filter((f) => bySize.has(f.size));
   let pending: { file: NewFile; photoId: PhotoId }[] = [];
   const flush = (): void => {
     catalogue.transaction(() => {
@@ -356,21 +374,24 @@ async function findMoves(catalogue: Catalogue, newFiles: NewFile[], signal: Abor
     });
     pending = [];
   };
-  for (const file of newFiles) {
-    const sameSize = candidates.get(file.size)?.filter((c) => c.contentHash !== null && !claimed.has(c.id));
-    if (!sameSize || sameSize.length === 0) continue;
+  let hashed = 0;
+  for (const file of toHash) {
     signal?.throwIfAborted();
-    let hash: string;
+    const sameSize = bySize.get(file.size)!;
+    if (sameSize.unclaimed === 0) continue; // every candidate of this size was claimed by earlier files
+    let hash: string | null = null;
     try {
       hash = await hashFile(file.path);
     } catch {
-      continue; // unreadable now: it stays registered as a new file and the pipeline will report it
+      // unreadable now: it stays registered as a new file and the pipeline will report it
     }
-    const match = sameSize.find((c) => c.contentHash === hash);
-    if (!match) continue;
-    claimed.add(match.id);
-    pending.push({ file, photoId: match.id });
-    onMove(file, match.id);
+    if (++hashed % 100 === 0 || hashed === toHash.length) onHashed(file, hashed, toHash.length);
+    const group = hash === null ? undefined : sameSize.byHash.get(hash);
+    if (!group || group.next >= group.ids.length) continue;
+    const photoId = group.ids[group.next++];
+    sameSize.unclaimed--;
+    pending.push({ file, photoId });
+    onMove(file, photoId);
     if (pending.length >= 1000) flush();
   }
   if (pending.length > 0) flush();
