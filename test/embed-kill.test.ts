@@ -49,8 +49,9 @@ test(`indexer survives ${KILLS} SIGKILLs at random moments: exactly one vector p
     const client = new IndexerClient();
     const run = client.start(request);
     // Kill once the child has embedded a random few batches, plus a random sub-batch delay, so the
-    // kill lands anywhere: mid-decode, mid-inference or mid-commit.
-    const batches = Math.floor(next() * 4);
+    // kill lands anywhere: mid-decode, mid-inference or mid-commit. The first kill may land during
+    // start-up (0 batches); the others wait for at least one new batch, so progress is always made.
+    const batches = (kill === 0 ? 0 : 1) + Math.floor(next() * 3);
     const extraMs = Math.floor(next() * 40);
     const stored = library.catalogue.countEmbeddings(folder.modelId);
     const target = Math.min(stored + batches * 8, PHOTOS - 1);
