@@ -23,7 +23,8 @@ interface RankedList {
 
 export class SearchEngine {
   private store: VectorStore | null = null;
-  private model: ClipModel | null = null;
+  private storeTask: Promise<VectorStore> | null = null;
+  private modelTask: Promise<ClipModel> | null = null;
   private modelFolder: ModelFolder | null = null;
   private stale = true;
   private ranked: RankedList | null = null;
@@ -40,10 +41,12 @@ export class SearchEngine {
   }
 
   async close(): Promise<void> {
+    await this.storeTask?.catch(() => undefined);
     await this.store?.close();
-    await this.model?.release();
+    await (await this.modelTask?.catch(() => null))?.release();
     this.store = null;
-    this.model = null;
+    this.storeTask = null;
+    this.modelTask = null;
   }
 
   async search(request: SearchRequest): Promise<SearchResponse> {
@@ -82,16 +85,27 @@ export class SearchEngine {
     return response.items as (PhotoSummary & { score: number })[];
   }
 
-  /** The vector store, caught up with the catalogue. */
-  async vectors(): Promise<VectorStore> {
+  /** The vector store, caught up with the catalogue. Concurrent callers share one open and one sync. */
+  vectors(): Promise<VectorStore> {
+    this.storeTask = (this.storeTask ?? Promise.resolve()).then(() => this.openOrSync(), () => this.openOrSync());
+    return this.storeTask;
+  }
+
+  /** Loads the index and the text tower in the background, so the first query does not wait for them. */
+  async warmUp(): Promise<void> {
+    if (!this.currentFolder()) return;
+    await Promise.all([this.vectors(), this.textModel().then((model) => model.embedTexts(['']))]);
+  }
+
+  private async openOrSync(): Promise<VectorStore> {
     const folder = this.requireFolder();
     if (this.store && this.store.modelId !== folder.modelId) {
       await this.store.close();
       this.store = null;
     }
     if (!this.store) {
-      this.store = await openVectorStore(this.library, folder.modelId, folder.dim);
       this.stale = false;
+      this.store = await openVectorStore(this.library, folder.modelId, folder.dim);
     } else if (this.stale) {
       this.stale = false;
       await this.store.sync();
@@ -131,13 +145,16 @@ export class SearchEngine {
     return folder;
   }
 
-  private async textModel(): Promise<ClipModel> {
+  private textModel(): Promise<ClipModel> {
     const folder = this.requireFolder();
-    if (!this.model || this.modelFolder !== folder) {
-      await this.model?.release();
-      this.model = await ClipModel.load(folder);
+    if (!this.modelTask || this.modelFolder !== folder) {
+      const previous = this.modelTask;
       this.modelFolder = folder;
+      this.modelTask = (async () => {
+        await (await previous?.catch(() => null))?.release();
+        return ClipModel.load(folder);
+      })();
     }
-    return this.model;
+    return this.modelTask;
   }
 }

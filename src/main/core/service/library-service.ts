@@ -51,9 +51,14 @@ export class LibraryService implements PhotoSearchApi {
     });
   }
 
+  private warming: Promise<void> = Promise.resolve();
+
   static async open(options: LibraryServiceOptions): Promise<LibraryService> {
     const service = new LibraryService(Library.open(options.libraryDir), options);
     await service.models.refresh();
+    // Reconcile and load the vector index and the text tower now, off the event loop, so the first
+    // query answers at once; a failure here surfaces again, with its message, on the first search.
+    service.warming = service.search_.warmUp().catch(() => undefined);
     return service;
   }
 
@@ -71,6 +76,7 @@ export class LibraryService implements PhotoSearchApi {
   }
 
   async close(): Promise<void> {
+    await this.warming;
     await this.indexing.stop();
     await this.search_.close();
     this.models.cancelDownload();
