@@ -14,7 +14,6 @@
 // Usage: node dist/bench/embed-throughput.js [--limit N] [--large N] [--batches 8,16] [--threads 2]
 //        [--rounds 3] [--model DIR] [--sets flickr,large] [--decode-concurrency 4] [--wait-quiet 120]
 // Writes bench/results/embed-throughput.json. Skips (exit 0) when ../shared is missing.
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, copyFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,6 +27,7 @@ import { packageRoot } from '../src/main/core/paths.js';
 import { scanFolder } from '../src/main/core/scanner/scanner.js';
 import { runIndexing, type IndexingSummary } from '../src/main/core/embed/pipeline.js';
 import { WorkerEmbedder } from '../src/main/core/embed/worker-embedder.js';
+import { findArchModel } from './lib/arch-model.js';
 
 const args = parseArgs(process.argv.slice(2));
 const shared = path.resolve(packageRoot, '../shared');
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     console.log(`embed-throughput: skipped, ${shared} is missing (benchmarks need ../shared)`);
     return;
   }
-  const modelDir = findModel();
+  const modelDir = findArchModel(args.model ? String(args.model) : undefined)!;
   const folder = await loadModelFolder(modelDir);
   console.log(`model ${modelDir}; threads ${threads}; decode concurrency ${decodeConcurrency}; sharp concurrency ${sharp.concurrency()}; UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? 4}`);
   const work = mkdtempSync(path.join(os.tmpdir(), 'embed-bench-'));
@@ -282,20 +282,6 @@ async function largePhotos(n: number): Promise<string[]> {
   }
   if (out.length > 0) console.log(`large photos: ${out.length} × 4000×3000 JPEG in ${dir}`);
   return out;
-}
-
-/** The benchmark model with its weights written out: shared if materialized there, else a sibling or tmp copy. */
-function findModel(): string {
-  if (args.model) return path.resolve(String(args.model));
-  const source = path.join(shared, 'models/clip-vit-b32-arch');
-  const materialized = (dir: string): boolean => existsSync(path.join(dir, 'visual/model.onnx.data'));
-  const candidates = [source, path.resolve(packageRoot, '../.tmp-models/clip-vit-b32-arch'), path.join(os.tmpdir(), 'photo-search-clip-vit-b32-arch')];
-  const found = candidates.find(materialized);
-  if (found) return found;
-  const target = candidates[2];
-  console.log(`materializing the benchmark model weights into ${target} (~600 MB, a few seconds)`);
-  execFileSync(process.execPath, [path.join(source, 'materialize.mjs'), source, target], { stdio: 'inherit' });
-  return target;
 }
 
 function parseArgs(argv: string[]): Record<string, string> {
