@@ -28,6 +28,7 @@ import { scanFolder } from '../src/main/core/scanner/scanner.js';
 import { runIndexing, type IndexingSummary } from '../src/main/core/embed/pipeline.js';
 import { WorkerEmbedder } from '../src/main/core/embed/worker-embedder.js';
 import { findArchModel } from './lib/arch-model.js';
+import { parseArgs } from './lib/args.js';
 
 const args = parseArgs(process.argv.slice(2));
 const shared = path.resolve(packageRoot, '../shared');
@@ -284,15 +285,6 @@ async function largePhotos(n: number): Promise<string[]> {
   return out;
 }
 
-function parseArgs(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([\w-]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`unexpected argument ${argv[i]}`);
-    out[m[1]] = m[2] ?? (argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : 'true');
-  }
-  return out;
-}
 
 function round(x: number): number {
   return Math.round(x * 10) / 10;

@@ -16,6 +16,7 @@ import { Library } from '../src/main/core/library.js';
 import { packageRoot } from '../src/main/core/paths.js';
 import { scanFolder, type ScanResult } from '../src/main/core/scanner/scanner.js';
 import { hashBuffer } from '../src/main/core/scanner/content-hash.js';
+import { parseArgs } from './lib/args.js';
 
 const args = parseArgs(process.argv.slice(2));
 const total = Number(args.files ?? 100_000);
@@ -105,14 +106,5 @@ async function measure(name: string, library: Library, folder: ReturnType<Librar
   return { name, files, seconds: Math.round(seconds * 1000) / 1000, filesPerSecond, result: rest };
 }
 
-function parseArgs(argv: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (let i = 0; i < argv.length; i++) {
-    const m = /^--([\w-]+)(?:=(.*))?$/.exec(argv[i]);
-    if (!m) throw new Error(`unexpected argument ${argv[i]}`);
-    out[m[1]] = m[2] ?? (argv[i + 1] && !argv[i + 1].startsWith('--') ? argv[++i] : 'true');
-  }
-  return out;
-}
 
 await main();

@@ -10,21 +10,11 @@ import { loadModelFolder } from '../src/main/core/model/model-folder.js';
 import { scanFolder } from '../src/main/core/scanner/scanner.js';
 import { IndexerClient, IndexerExitError } from '../src/main/core/embed/indexer-client.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
+import { prng } from './helpers/fixtures.js';
 
 const PHOTOS = 200;
 const BROKEN = 3;
 const KILLS = 5;
-
-/** Small seeded generator, so a failing run can be replayed (the seed is printed). */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), s | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test(`indexer survives ${KILLS} SIGKILLs at random moments: exactly one vector per photo`, async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'embed-kill-'));
@@ -43,7 +33,7 @@ test(`indexer survives ${KILLS} SIGKILLs at random moments: exactly one vector p
   const request = { libraryDir: library.paths.dir, modelDir: folder.dir, batchSize: 8, threads: 1 };
 
   const seed = Number(process.env.KILL_TEST_SEED ?? Date.now() % 1_000_000);
-  const next = random(seed);
+  const next = prng(seed); // seeded, so a failing run can be replayed (the seed is printed)
   const progressAtKill: number[] = [];
   for (let kill = 0; kill < KILLS; kill++) {
     const client = new IndexerClient();

@@ -1,16 +1,9 @@
 // The sandboxed preload: exposes exactly the PhotoSearchClient contract to the page, nothing of
 // Electron or Node. Each call is one invoke on a single channel; the main process validates it.
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { BRIDGE_NAME, IPC_EVENT, IPC_INVOKE, MEDIA_PROTOCOL, type ApiMethod, type MediaKind, type PhotoSearchClient } from '../shared/api.js';
+import { API_METHODS, BRIDGE_NAME, IPC_EVENT, IPC_INVOKE, MEDIA_PROTOCOL, type ApiMethod, type MediaKind, type PhotoSearchClient } from '../shared/api.js';
 import type { ApiEvent, PhotoId } from '../shared/types.js';
 
-/** Every API method; `satisfies` makes the compiler flag one added to PhotoSearchApi but missing here. */
-const METHODS = Object.keys({
-  getStatus: 1, listFolders: 1, addFolder: 1, removeFolder: 1, pickFolder: 1, search: 1, findSimilar: 1, getPhoto: 1,
-  setRating: 1, addTags: 1, removeTags: 1, listTags: 1, startIndexing: 1, pauseIndexing: 1, resumeIndexing: 1,
-  cancelIndexing: 1, getIndexingProgress: 1, listFailed: 1, getModelStatus: 1, downloadModel: 1, useModelFolder: 1,
-  findDuplicates: 1, trashPhotos: 1,
-} satisfies Record<ApiMethod, 1>) as ApiMethod[];
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: string };
 
@@ -20,7 +13,7 @@ async function invoke(method: ApiMethod, args: unknown[]): Promise<unknown> {
   return reply.result ?? undefined;
 }
 
-const api = Object.fromEntries(METHODS.map((method) => [method, (...args: unknown[]) => invoke(method, args)]));
+const api = Object.fromEntries(API_METHODS.map((method) => [method, (...args: unknown[]) => invoke(method, args)]));
 
 const client: PhotoSearchClient = {
   ...(api as unknown as PhotoSearchClient),

@@ -43,6 +43,14 @@ export type ApiMethod = keyof PhotoSearchApi;
 export type ApiArgs<M extends ApiMethod> = Parameters<PhotoSearchApi[M]>;
 export type ApiResult<M extends ApiMethod> = Awaited<ReturnType<PhotoSearchApi[M]>>;
 
+/** Every API method, in one list; `satisfies` makes the compiler flag one added to PhotoSearchApi but missing here. */
+export const API_METHODS = Object.keys({
+  getStatus: 1, listFolders: 1, addFolder: 1, removeFolder: 1, pickFolder: 1, search: 1, findSimilar: 1, getPhoto: 1,
+  setRating: 1, addTags: 1, removeTags: 1, listTags: 1, startIndexing: 1, pauseIndexing: 1, resumeIndexing: 1,
+  cancelIndexing: 1, getIndexingProgress: 1, listFailed: 1, getModelStatus: 1, downloadModel: 1, useModelFolder: 1,
+  findDuplicates: 1, trashPhotos: 1,
+} satisfies Record<ApiMethod, 1>) as ApiMethod[];
+
 export type MediaKind = 'thumb' | 'full';
 
 /** What the renderer holds: the API plus pushed events and URLs for photo bytes. */

@@ -1,6 +1,6 @@
 // Web mode's client: each API call is a POST to the local server, events arrive over Server-Sent
 // Events, photos are plain URLs. The access token comes from the URL the page was opened with.
-import type { ApiMethod, MediaKind, PhotoSearchApi, PhotoSearchClient } from '../../shared/api.js';
+import { API_METHODS, type ApiMethod, type MediaKind, type PhotoSearchApi, type PhotoSearchClient } from '../../shared/api.js';
 import type { ApiEvent, PhotoId } from '../../shared/types.js';
 
 export const TOKEN_HEADER = 'x-photo-search-token';
@@ -45,13 +45,6 @@ export function tokenFromLocation(location: Location, storage: Storage | null): 
   return storage?.getItem(TOKEN_STORAGE_KEY) ?? '';
 }
 
-/** Every API method; `satisfies` makes the compiler flag one added to PhotoSearchApi but missing here. */
-const METHODS = Object.keys({
-  getStatus: 1, listFolders: 1, addFolder: 1, removeFolder: 1, pickFolder: 1, search: 1, findSimilar: 1, getPhoto: 1,
-  setRating: 1, addTags: 1, removeTags: 1, listTags: 1, startIndexing: 1, pauseIndexing: 1, resumeIndexing: 1,
-  cancelIndexing: 1, getIndexingProgress: 1, listFailed: 1, getModelStatus: 1, downloadModel: 1, useModelFolder: 1,
-  findDuplicates: 1, trashPhotos: 1,
-} satisfies Record<ApiMethod, 1>) as ApiMethod[];
 
 export function createWebClient(baseUrl: string, token: string): PhotoSearchClient {
   const base = baseUrl.replace(/\/$/, '');
@@ -102,7 +95,7 @@ export function createWebClient(baseUrl: string, token: string): PhotoSearchClie
     source.onerror = () => setConnection(source?.readyState === EventSource.CLOSED ? 'refused' : 'lost');
   }
 
-  const api = Object.fromEntries(METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)])) as unknown as PhotoSearchApi;
+  const api = Object.fromEntries(API_METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)])) as unknown as PhotoSearchApi;
   return {
     ...api,
     onEvent(listener) {
