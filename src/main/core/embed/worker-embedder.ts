@@ -1,15 +1,17 @@
-// The CLIP image tower in a worker thread (see embed-worker.ts), behind the pipeline's ImageEmbedder
-// interface. Tensors and vectors cross the thread boundary by transfer, not copy: the caller must not
-// use a tensor after handing it to embedImages.
+// A CLIP tower in a worker thread (see embed-worker.ts): the image tower behind the pipeline's
+// ImageEmbedder interface, or the text tower for search. Tensors and vectors cross the thread boundary
+// by transfer, not copy: the caller must not use a tensor after handing it to embedImages.
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import type { ModelFolder } from '../model/model-folder.js';
-import type { EmbedWorkerData, EmbedWorkerReply, EmbedWorkerRequest } from './embed-worker.js';
+import type { EmbedWorkerData, EmbedWorkerReply, EmbedWorkerRequest, Tower } from './embed-worker.js';
 import type { ImageEmbedder } from './pipeline.js';
 
 const WORKER_ENTRY = new URL('./embed-worker.js', import.meta.url);
 
 export interface WorkerEmbedderOptions {
+  /** Which tower the worker loads. Default 'visual'. */
+  tower?: Tower;
   /** ONNX Runtime intra-op threads. Default: the number of cores. */
   threads?: number;
   /** Most images per inference run. Default 16. */
@@ -38,10 +40,11 @@ export class WorkerEmbedder implements ImageEmbedder {
     worker.on('exit', (code) => fail(new Error(`the model worker exited (code ${code})`)));
   }
 
-  /** Starts the worker and loads the image tower; rejects if the model cannot be loaded. */
+  /** Starts the worker and loads its tower; rejects if the model cannot be loaded. */
   static async start(folder: ModelFolder, options: WorkerEmbedderOptions = {}): Promise<WorkerEmbedder> {
     const data: EmbedWorkerData = {
       folder,
+      tower: options.tower ?? 'visual',
       threads: Math.max(1, options.threads ?? os.availableParallelism()),
       maxBatch: Math.max(1, options.maxBatch ?? 16),
     };
@@ -66,16 +69,25 @@ export class WorkerEmbedder implements ImageEmbedder {
   }
 
   embedImages(tensors: Float32Array[]): Promise<Float32Array[]> {
-    if (this.failure) return Promise.reject(this.failure);
     if (tensors.length === 0) return Promise.resolve([]);
+    // Transfer each tensor's buffer unless it is shared with other data (then it is copied).
+    const buffers = [...new Set(tensors.map((t) => t.buffer))].filter(
+      (b): b is ArrayBuffer => b instanceof ArrayBuffer && tensors.some((t) => t.buffer === b && t.byteLength === b.byteLength));
+    return this.request((id) => ({ type: 'embed', id, tensors }), buffers);
+  }
+
+  /** Text queries → L2-normalised vectors (a worker started with tower 'textual'). */
+  embedTexts(texts: string[]): Promise<Float32Array[]> {
+    if (texts.length === 0) return Promise.resolve([]);
+    return this.request((id) => ({ type: 'embed-texts', id, texts }));
+  }
+
+  private request(make: (id: number) => EmbedWorkerRequest, transfer: ArrayBuffer[] = []): Promise<Float32Array[]> {
+    if (this.failure) return Promise.reject(this.failure);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
-      const request: EmbedWorkerRequest = { type: 'embed', id, tensors };
-      // Transfer each tensor's buffer unless it is shared with other data (then it is copied).
-      const buffers = [...new Set(tensors.map((t) => t.buffer))].filter(
-        (b): b is ArrayBuffer => b instanceof ArrayBuffer && tensors.some((t) => t.buffer === b && t.byteLength === b.byteLength));
-      this.worker.postMessage(request, buffers);
+      this.worker.postMessage(make(id), transfer);
     });
   }
 

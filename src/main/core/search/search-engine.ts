@@ -7,7 +7,7 @@ import type {
 import { Catalogue } from '../catalogue/catalogue.js';
 import type { Library } from '../library.js';
 import type { ModelFolder } from '../model/model-folder.js';
-import { ClipModel } from '../model/clip-model.js';
+import { WorkerEmbedder } from '../embed/worker-embedder.js';
 import { openVectorStore, type ScoredPhoto, type VectorStore } from './vector-store.js';
 
 export const DEFAULT_PAGE = 100;
@@ -24,7 +24,7 @@ interface RankedList {
 export class SearchEngine {
   private store: VectorStore | null = null;
   private storeTask: Promise<VectorStore> | null = null;
-  private modelTask: Promise<ClipModel> | null = null;
+  private modelTask: Promise<WorkerEmbedder> | null = null;
   private modelFolder: ModelFolder | null = null;
   private stale = true;
   private ranked: RankedList | null = null;
@@ -43,7 +43,7 @@ export class SearchEngine {
   async close(): Promise<void> {
     await this.storeTask?.catch(() => undefined);
     await this.store?.close();
-    await (await this.modelTask?.catch(() => null))?.release();
+    await (await this.modelTask?.catch(() => null))?.close();
     this.store = null;
     this.storeTask = null;
     this.modelTask = null;
@@ -145,15 +145,21 @@ export class SearchEngine {
     return folder;
   }
 
-  private textModel(): Promise<ClipModel> {
+  /** The text tower, in a worker thread: ONNX Runtime's run() blocks its thread for the whole inference. */
+  private textModel(): Promise<WorkerEmbedder> {
     const folder = this.requireFolder();
     if (!this.modelTask || this.modelFolder !== folder) {
       const previous = this.modelTask;
       this.modelFolder = folder;
-      this.modelTask = (async () => {
-        await (await previous?.catch(() => null))?.release();
-        return ClipModel.load(folder);
+      const task = (async () => {
+        await (await previous?.catch(() => null))?.close();
+        return WorkerEmbedder.start(folder, { tower: 'textual' });
       })();
+      this.modelTask = task;
+      // A failed load is retried by the next query.
+      task.catch(() => {
+        if (this.modelTask === task) this.modelTask = null;
+      });
     }
     return this.modelTask;
   }
