@@ -7,6 +7,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { MEDIA_PROTOCOL, type MediaKind } from '../../shared/api.js';
 import type { MediaResponse } from '../core/service/media.js';
+import { isInside } from '../core/paths.js';
 
 export const APP_SCHEME = 'photo-search-app';
 export const APP_ORIGIN = `${APP_SCHEME}://app`;
@@ -55,10 +56,6 @@ function notFound(): Response {
   return new Response('not found', { status: 404, headers: { ...SECURITY_HEADERS, 'content-type': 'text/plain' } });
 }
 
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return !!rel && !rel.startsWith('..') && !path.isAbsolute(rel);
-}
 
 /** Serves the built renderer; nothing outside rendererDir, nothing but GET. */
 export function handleAppProtocol(rendererDir: string): void {
@@ -74,7 +71,7 @@ export function handleAppProtocol(rendererDir: string): void {
     }
     if (relative === '/' || relative === '') relative = '/index.html';
     const file = path.resolve(root, `.${relative}`);
-    if (!isInside(file, root) || relative.includes('\0')) return notFound();
+    if (!isInside(file, root) || file === root || relative.includes('\0')) return notFound();
     try {
       const body = await readFile(file);
       const type = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';

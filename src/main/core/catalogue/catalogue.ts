@@ -156,6 +156,11 @@ export class Catalogue {
     ).get(folderId) as LibraryFolder | undefined) ?? null;
   }
 
+  /** Library folder paths, without the per-folder photo counts listFolders computes (a scan of every photo). */
+  folderPaths(): string[] {
+    return this.db.prepare('SELECT path FROM folders ORDER BY path').pluck().all() as string[];
+  }
+
   listFolders(): LibraryFolder[] {
     return this.db.prepare(
       `SELECT f.id, f.path, count(p.id) AS photoCount
@@ -243,13 +248,6 @@ export class Catalogue {
     });
   }
 
-  /** Missing photos of a given size: candidates for a move whose new path has the same content. */
-  missingWithSize(size: number): { id: PhotoId; path: string; contentHash: string | null }[] {
-    return this.db.prepare(
-      "SELECT id, path, content_hash AS contentHash FROM photos WHERE status = 'missing' AND size = ?",
-    ).all(size) as { id: PhotoId; path: string; contentHash: string | null }[];
-  }
-
   /** Missing photos whose size is one of the given sizes, grouped by size (one query for a whole scan). */
   missingWithSizes(sizes: number[]): Map<number, { id: PhotoId; path: string; contentHash: string | null }[]> {
     const out = new Map<number, { id: PhotoId; path: string; contentHash: string | null }[]>();
@@ -281,12 +279,6 @@ export class Catalogue {
   photoIdByPath(absPath: string): PhotoId | null {
     const row = this.db.prepare('SELECT id FROM photos WHERE path = ?').get(absPath) as { id: number } | undefined;
     return row?.id ?? null;
-  }
-
-  /** Folder whose path contains the given file, longest match first. */
-  folderFor(absPath: string, sep: string): LibraryFolder | null {
-    const folders = this.listFolders().sort((a, b) => b.path.length - a.path.length);
-    return folders.find((f) => absPath === f.path || absPath.startsWith(f.path.endsWith(sep) ? f.path : f.path + sep)) ?? null;
   }
 
   // ---------- models and embeddings ----------
@@ -398,10 +390,6 @@ export class Catalogue {
     ).get(modelId) as { n: number }).n;
   }
 
-  maxEmbeddingId(modelId: string): number {
-    return (this.db.prepare('SELECT coalesce(max(id), 0) AS n FROM embeddings WHERE model_id = ?').get(modelId) as { n: number }).n;
-  }
-
   /**
    * Streams the vectors of visible photos for a model in embedding-id order, `batchSize` at a time,
    * starting after an embedding id (0 = all). Used to build and to catch up the vector index.
@@ -444,6 +432,12 @@ export class Catalogue {
     const row = this.db.prepare('SELECT * FROM photos WHERE id = ?').get(photoId) as PhotoRow | undefined;
     if (!row) return null;
     return toDetail(row, this.tagsFor([photoId]).get(photoId) ?? []);
+  }
+
+  /** Where a photo is and what it is: all that serving its bytes needs (no tags, no metadata). */
+  photoFile(photoId: PhotoId): { path: string; status: PhotoStatus; format: string | null } | null {
+    return (this.db.prepare('SELECT path, status, format FROM photos WHERE id = ?').get(photoId) as
+      { path: string; status: PhotoStatus; format: string | null } | undefined) ?? null;
   }
 
   getPhotos(photoIds: PhotoId[]): PhotoDetail[] {

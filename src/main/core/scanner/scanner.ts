@@ -21,6 +21,7 @@ import type { Catalogue, KnownFile, NewPhoto } from '../catalogue/catalogue.js';
 import type { LibraryFolder, PhotoId } from '../../../shared/types.js';
 import { hashFile } from './content-hash.js';
 import { classifyFile, extensionOf } from './formats.js';
+import { isInside } from '../paths.js';
 
 export interface ScanProgress {
   folderId: number;
@@ -401,7 +402,3 @@ function trimSep(dir: string): string {
   return dir.length > 1 && (dir.endsWith('/') || dir.endsWith(path.sep)) ? dir.slice(0, -1) : dir;
 }
 
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!!rel && !rel.startsWith('..') && !path.isAbsolute(rel));
-}

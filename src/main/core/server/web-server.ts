@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { MediaKind, PhotoSearchApi } from '../../../shared/api.js';
 import { ApiInputError, parseApiCall } from '../../../shared/api-schema.js';
 import type { ApiEvent } from '../../../shared/types.js';
+import { isInside } from '../paths.js';
 
 export interface MediaResponse {
   body: Buffer | { path: string };
@@ -130,10 +131,6 @@ function tokensEqual(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!!rel && !rel.startsWith('..') && !path.isAbsolute(rel));
-}
 
 function send(res: http.ServerResponse, status: number, body: string | Buffer, contentType: string, extra: Record<string, string> = {}): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'content-type': contentType, 'content-length': String(Buffer.byteLength(body)), ...extra });

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Library } from '../library.js';
 import { isHeicFile } from '../model/heic.js';
 import { openImage } from '../model/preprocess.js';
-import { thumbnailPath } from '../paths.js';
+import { isInside, thumbnailPath } from '../paths.js';
 import type { MediaKind } from '../../../shared/api.js';
 
 export interface MediaResponse {
@@ -22,35 +22,31 @@ const BROWSER_SAFE: Record<string, string> = {
   jpeg: 'image/jpeg', jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', avif: 'image/avif',
 };
 
-export function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!!rel && !rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
 export class MediaResolver {
   constructor(private readonly library: Library) {}
 
   /** The real path of a catalogued photo if it lies inside a library folder, else null. */
   async safePath(photoId: number): Promise<string | null> {
-    const photo = this.library.catalogue.getPhoto(photoId);
-    if (!photo || photo.status === 'missing') return null;
-    let real: string;
-    try {
-      real = await realpath(photo.path);
-    } catch {
-      return null;
-    }
-    for (const folder of this.library.catalogue.listFolders()) {
-      const root = await realpath(folder.path).catch(() => null);
-      if (root && isInside(real, root)) return real;
-    }
-    return null;
+    return (await this.locate(photoId))?.file ?? null;
   }
 
   async resolve(kind: MediaKind, photoId: number): Promise<MediaResponse | null> {
-    const file = await this.safePath(photoId);
+    const found = await this.locate(photoId);
+    if (!found) return null;
+    return kind === 'thumb' ? this.thumbnail(photoId, found.file) : this.full(found.file, found.format);
+  }
+
+  /** Runs on every thumbnail request: one indexed row lookup, the folder paths and a few realpath calls. */
+  private async locate(photoId: number): Promise<{ file: string; format: string | null } | null> {
+    const photo = this.library.catalogue.photoFile(photoId);
+    if (!photo || photo.status === 'missing') return null;
+    const file = await realpath(photo.path).catch(() => null);
     if (!file) return null;
-    return kind === 'thumb' ? this.thumbnail(photoId, file) : this.full(photoId, file);
+    for (const folder of this.library.catalogue.folderPaths()) {
+      const root = await realpath(folder).catch(() => null);
+      if (root && isInside(file, root)) return { file, format: photo.format };
+    }
+    return null;
   }
 
   private async thumbnail(photoId: number, file: string): Promise<MediaResponse | null> {
@@ -75,10 +71,9 @@ export class MediaResolver {
     }
   }
 
-  private async full(photoId: number, file: string): Promise<MediaResponse | null> {
+  private async full(file: string, known: string | null): Promise<MediaResponse | null> {
     // The catalogue knows the format once a photo is embedded; before that, HEIC is told by content (an
     // iPhone photo renamed .jpg is still HEIC), anything else by extension.
-    const known = this.library.catalogue.getPhoto(photoId)?.format;
     const format = known ?? ((await isHeicFile(file)) ? 'heic' : path.extname(file).slice(1).toLowerCase());
     const type = BROWSER_SAFE[format];
     // Browsers apply EXIF orientation to <img> themselves, so safe formats go out untouched.
