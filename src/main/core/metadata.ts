@@ -9,18 +9,13 @@
 // It is not an instant: compared with file times (real UTC instants) it can be off by the photo's UTC
 // offset, which only matters for photos without EXIF, whose browse order falls back to mtime.
 import exifr from 'exifr';
+import type { PhotoDetail } from '../../shared/types.js';
 
-export interface ExifMetadata {
-  /** Wall-clock time the photo was taken, encoded as if UTC (see above); null when unknown. */
-  takenAt: number | null;
-  cameraMake: string | null;
-  cameraModel: string | null;
-  lens: string | null;
-  gpsLat: number | null;
-  gpsLon: number | null;
-  /** EXIF orientation 1–8. */
-  orientation: number | null;
-}
+/**
+ * The EXIF fields of a photo as the UI sees them (PhotoDetail is their one declaration). takenAt is the
+ * wall-clock time encoded as if UTC (see above); orientation is EXIF's 1–8; every field is null when unknown.
+ */
+export type ExifMetadata = Pick<PhotoDetail, 'takenAt' | 'cameraMake' | 'cameraModel' | 'lens' | 'gpsLat' | 'gpsLon' | 'orientation'>;
 
 export const EMPTY_METADATA: Readonly<ExifMetadata> = Object.freeze({
   takenAt: null, cameraMake: null, cameraModel: null, lens: null, gpsLat: null, gpsLon: null, orientation: null,
