@@ -4,6 +4,8 @@
 //   node dist/bench/grid.js            run and write bench/results/grid.json
 //   node dist/bench/grid.js --serve    just serve the fake library and print its URL (for a look)
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { PhotoSearchApi } from '../src/shared/api.js';
@@ -49,7 +51,13 @@ async function placeholderThumbs(): Promise<Buffer[]> {
 }
 
 export async function fakeLibrary(count = PHOTO_COUNT) {
-  const thumbs = await placeholderThumbs();
+  // Media answers are files on disk, as the real resolver's are.
+  const thumbDir = await mkdtemp(path.join(os.tmpdir(), 'grid-thumbs-'));
+  const thumbs = await Promise.all((await placeholderThumbs()).map(async (body, i) => {
+    const file = path.join(thumbDir, `${i}.jpg`);
+    await writeFile(file, body);
+    return file;
+  }));
   const stats = { searchCalls: 0, mediaCalls: 0 };
   const notHere = (name: string) => async () => {
     throw new Error(`${name} is not available in the grid benchmark`);
@@ -81,7 +89,7 @@ export async function fakeLibrary(count = PHOTO_COUNT) {
     async resolveMedia(_kind: 'thumb' | 'full', photoId: number): Promise<MediaResponse | null> {
       stats.mediaCalls++;
       if (photoId < 1 || photoId > count) return null;
-      return { body: thumbs[photoId % thumbs.length], contentType: 'image/jpeg' };
+      return { path: thumbs[photoId % thumbs.length], contentType: 'image/jpeg' };
     },
   });
   return { backend: api as unknown as WebServerBackend, stats };

@@ -34,7 +34,7 @@ function raw(port: number, method: string, rawPath: string, headers: Record<stri
 }
 
 /** A small in-memory PhotoSearchApi: enough to exercise dispatch, validation, media and events. */
-function fakeBackend(photoFile: string) {
+function fakeBackend(photoFile: string, thumbFile: string) {
   const listeners = new Set<(e: ApiEvent) => void>();
   const calls: { method: string; args: unknown[] }[] = [];
   const unsupported = (name: string) => async () => {
@@ -68,7 +68,7 @@ function fakeBackend(photoFile: string) {
     },
     async resolveMedia(kind: 'thumb' | 'full', photoId: number): Promise<MediaResponse | null> {
       calls.push({ method: 'resolveMedia', args: [kind, photoId] });
-      if (photoId === 1) return kind === 'thumb' ? { body: THUMB, contentType: 'image/jpeg' } : { body: { path: photoFile }, contentType: 'image/png' };
+      if (photoId === 1) return kind === 'thumb' ? { path: thumbFile, contentType: 'image/jpeg' } : { path: photoFile, contentType: 'image/png' };
       return null;
     },
   });
@@ -92,7 +92,9 @@ describe('web server', () => {
     await symlink(path.join(dir, 'secret.txt'), path.join(renderer, 'assets', 'link.js'));
     const photo = path.join(dir, 'photo.png');
     await writeFile(photo, Buffer.from('89504e470d0a1a0a', 'hex'));
-    fake = fakeBackend(photo);
+    const thumb = path.join(dir, 'thumb.jpg');
+    await writeFile(thumb, THUMB);
+    fake = fakeBackend(photo, thumb);
     server = await startWebServer({ api: fake.backend, port: 0, rendererDir: renderer });
     auth = { 'x-photo-search-token': server.token };
   });

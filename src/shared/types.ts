@@ -136,4 +136,8 @@ export interface TrashResult {
 export type ApiEvent =
   | { type: 'indexing'; progress: IndexingProgress }
   | { type: 'model'; status: ModelStatus }
-  | { type: 'library-changed' };
+  | { type: 'library-changed' }
+  /** The desktop app's library process: restarting after it stopped, ready again, or given up on. */
+  | { type: 'host'; state: HostState; message: string };
+
+export type HostState = 'starting' | 'ready' | 'restarting' | 'failed';

@@ -30,6 +30,8 @@ export interface LibraryPaths {
   catalogue: string;
   thumbnails: string;
   vectorIndex: string;
+  /** JPEG conversions of photos browsers cannot show (TIFF, HEIC…), for the viewer. */
+  views: string;
 }
 
 export function libraryPaths(dir: string): LibraryPaths {
@@ -39,6 +41,7 @@ export function libraryPaths(dir: string): LibraryPaths {
     catalogue: path.join(root, 'catalogue.sqlite'),
     thumbnails: path.join(root, 'thumbnails'),
     vectorIndex: path.join(root, 'vector-index'),
+    views: path.join(root, 'views'),
   };
 }
 
@@ -51,4 +54,9 @@ export function isInside(child: string, parent: string): boolean {
 /** Thumbnail cache file of a photo, spread over 256 subfolders so no folder holds 624k files. */
 export function thumbnailPath(paths: LibraryPaths, photoId: number): string {
   return path.join(paths.thumbnails, (photoId & 0xff).toString(16).padStart(2, '0'), `${photoId}.jpg`);
+}
+
+/** Viewer-sized JPEG of a photo whose format browsers cannot show, spread over subfolders as thumbnails are. */
+export function viewCachePath(paths: LibraryPaths, photoId: number): string {
+  return path.join(paths.views, (photoId & 0xff).toString(16).padStart(2, '0'), `${photoId}.jpg`);
 }

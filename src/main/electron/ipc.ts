@@ -1,23 +1,20 @@
 // The one IPC entry point: every call is checked to come from our own page's main frame, its method
-// and arguments are validated (zod schemas shared with web mode), and only then reaches the library.
+// and arguments are validated (zod schemas shared with web mode), and only then is it relayed.
 import { ipcMain, type WebFrameMain } from 'electron';
-import { IPC_INVOKE, type PhotoSearchApi } from '../../shared/api.js';
+import { IPC_INVOKE, type ApiMethod } from '../../shared/api.js';
 import { parseApiCall } from '../../shared/api-schema.js';
-import { APP_ORIGIN } from './protocol.js';
+import { isAppPageUrl } from '../../shared/app-url.js';
 
 type Reply = { ok: true; result: unknown } | { ok: false; error: string };
 
-/** Only the top frame of a page served from our app origin may call the API. */
+/** Only the top frame of a page served from our app scheme and host may call the API. */
 export function isTrustedSender(frame: WebFrameMain | null): boolean {
-  if (!frame || frame.parent !== null) return false;
-  try {
-    return new URL(frame.url).origin === APP_ORIGIN;
-  } catch {
-    return false;
-  }
+  return !!frame && frame.parent === null && isAppPageUrl(frame.url);
 }
 
-export function registerApiHandlers(api: PhotoSearchApi): () => void {
+export type Dispatch = (method: ApiMethod, args: unknown[]) => Promise<unknown>;
+
+export function registerApiHandlers(dispatch: Dispatch): () => void {
   ipcMain.handle(IPC_INVOKE, async (event, method: unknown, args: unknown): Promise<Reply> => {
     if (!isTrustedSender(event.senderFrame)) return { ok: false, error: 'refused: the caller is not the app page' };
     let call: ReturnType<typeof parseApiCall>;
@@ -27,8 +24,7 @@ export function registerApiHandlers(api: PhotoSearchApi): () => void {
       return { ok: false, error: (error as Error).message };
     }
     try {
-      const fn = api[call.method] as (...a: unknown[]) => Promise<unknown>;
-      return { ok: true, result: (await fn.apply(api, call.args)) ?? null };
+      return { ok: true, result: (await dispatch(call.method, call.args)) ?? null };
     } catch (error) {
       return { ok: false, error: (error as Error)?.message ?? String(error) };
     }

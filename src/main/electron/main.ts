@@ -1,23 +1,41 @@
-// Electron entry: a thin shell around LibraryService. The page is sandboxed and isolated, talks only
-// through the preload's PhotoSearchClient, and loads nothing but our bundle and our photos.
+// Electron entry: windows, menus, dialogs, the two custom protocols and IPC relaying, nothing more. All
+// library work runs in the library host (src/main/host), a plain Node process this file starts and
+// restarts; no native addon and no image decoder loads here. Bundled as CommonJS (dist/electron/main.cjs)
+// so that every Electron from 25 on loads it.
 import { app, BrowserWindow, dialog, Menu, nativeTheme, session, shell } from 'electron';
 import path from 'node:path';
-import { IPC_EVENT } from '../../shared/api.js';
-import { defaultLibraryDir, packageRoot } from '../core/paths.js';
-import { LibraryService } from '../core/service/library-service.js';
-import { utilityProcessLauncher } from './indexer-launcher.js';
+import { IPC_EVENT, type ApiMethod } from '../../shared/api.js';
+import { APP_ENTRY, isAppPageUrl } from '../../shared/app-url.js';
+import type { ApiEvent } from '../../shared/types.js';
+import { LibraryHostClient } from '../host/host-client.js';
+import { hostArgs } from '../host/host-protocol.js';
 import { registerApiHandlers } from './ipc.js';
 import { buildMenu } from './menu.js';
-import { APP_ENTRY, APP_ORIGIN, CONTENT_SECURITY_POLICY, handleAppProtocol, handleMediaProtocol, registerPrivilegedSchemes } from './protocol.js';
+import { findNodeRuntime } from './node-runtime.js';
+import { CONTENT_SECURITY_POLICY, handleAppProtocol, handleMediaProtocol, registerPrivilegedSchemes } from './protocol.js';
+import { quitAfter } from './quit.js';
 import { loadWindowState, MIN_HEIGHT, MIN_WIDTH, trackWindowState } from './window-state.js';
 
-const RENDERER_DIR = path.join(packageRoot, 'dist', 'renderer');
-const PRELOAD = path.join(packageRoot, 'dist', 'preload', 'preload.cjs');
+/** The app folder; plain Node cannot read inside app.asar, so the host runs from the unpacked copy. */
+const APP_DIR = app.getAppPath();
+const UNPACKED_DIR = APP_DIR.replace(/app\.asar$/, 'app.asar.unpacked');
+const RENDERER_DIR = path.join(APP_DIR, 'dist', 'renderer');
+const PRELOAD = path.join(APP_DIR, 'dist', 'preload', 'preload.cjs');
+const HOST_ENTRY = path.join(UNPACKED_DIR, 'dist', 'src', 'main', 'host', 'library-host.js');
 
 let mainWindow: BrowserWindow | null = null;
-let service: LibraryService | null = null;
+let host: LibraryHostClient | null = null;
 
+// Must run synchronously before 'ready'.
 registerPrivilegedSchemes();
+
+/** `--library DIR` on the command line, else PHOTO_SEARCH_LIBRARY (read by the host), else the default. */
+function libraryArgument(argv: string[]): string | undefined {
+  const index = argv.indexOf('--library');
+  if (index >= 0 && argv[index + 1]) return path.resolve(argv[index + 1]);
+  const inline = argv.find((arg) => arg.startsWith('--library='));
+  return inline ? path.resolve(inline.slice('--library='.length)) : undefined;
+}
 
 function showMainWindow(): void {
   if (!mainWindow) return;
@@ -40,7 +58,7 @@ function hardenSession(): void {
   ses.on('will-download', (event) => event.preventDefault());
   ses.webRequest.onHeadersReceived((details, callback) => {
     const headers = { ...details.responseHeaders };
-    if (details.url.startsWith(APP_ORIGIN)) headers['Content-Security-Policy'] = [CONTENT_SECURITY_POLICY];
+    if (isAppPageUrl(details.url)) headers['Content-Security-Policy'] = [CONTENT_SECURITY_POLICY];
     callback({ responseHeaders: headers });
   });
 }
@@ -92,48 +110,54 @@ function createMainWindow(): BrowserWindow {
   return window;
 }
 
+function sendToWindow(event: ApiEvent): void {
+  if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT, event);
+}
+
 async function start(): Promise<void> {
   await app.whenReady();
   hardenSession();
   lockDownWebContents();
 
-  const userData = app.getPath('userData');
-  try {
-    service = await LibraryService.open({
-      libraryDir: defaultLibraryDir(),
-      modelsDir: path.join(userData, 'models'),
-      launchIndexer: utilityProcessLauncher,
-      pickFolder,
-      moveToTrash: (file) => shell.trashItem(file),
-    });
-  } catch (error) {
-    dialog.showErrorBox('Photo Search cannot open its library', (error as Error).message);
+  const runtime = findNodeRuntime(process.env, process.resourcesPath, app.isPackaged);
+  if (!runtime) {
+    dialog.showErrorBox('Photo Search cannot start its library process',
+      'It needs Node.js 20 or later: install it, or set PHOTO_SEARCH_NODE to the node binary.');
     app.exit(1);
     return;
   }
-  const api = service;
+  const client = new LibraryHostClient({
+    nodePath: runtime.path,
+    entry: HOST_ENTRY,
+    args: hostArgs({ libraryDir: libraryArgument(process.argv), modelsDir: path.join(app.getPath('userData'), 'models') }),
+  });
+  host = client;
+  client.on('event', sendToWindow);
 
   handleAppProtocol(RENDERER_DIR);
-  handleMediaProtocol((kind, photoId) => api.resolveMedia(kind, photoId));
-  registerApiHandlers(api);
-  api.onEvent((event) => {
-    if (mainWindow && !mainWindow.isDestroyed()) mainWindow.webContents.send(IPC_EVENT, event);
-  });
+  handleMediaProtocol((kind, photoId) => client.media(kind, photoId));
+  // The folder picker is a native dialog, so it is answered here; every other call goes to the host.
+  registerApiHandlers((method: ApiMethod, args: unknown[]) => (method === 'pickFolder' ? pickFolder() : client.call(method, args)));
 
+  const reportError = (title: string) => (error: Error) => dialog.showErrorBox(title, error.message);
   Menu.setApplicationMenu(buildMenu({
-    addFolder: () => {
-      void pickFolder().then((folder) => (folder ? api.addFolder(folder) : null)).catch((error: Error) => dialog.showErrorBox('Cannot add the folder', error.message));
-    },
-    startIndexing: () => void api.startIndexing().catch((error: Error) => dialog.showErrorBox('Cannot start indexing', error.message)),
-    pauseIndexing: () => void api.pauseIndexing(),
-    openDataFolder: () => void shell.openPath(defaultLibraryDir()),
+    addFolder: () => void pickFolder().then((folder) => (folder ? client.call('addFolder', [folder]) : null)).catch(reportError('Cannot add the folder')),
+    startIndexing: () => void client.call('startIndexing', []).catch(reportError('Cannot start indexing')),
+    pauseIndexing: () => void client.call('pauseIndexing', []).catch(() => undefined),
+    openDataFolder: () => void (client.libraryDir ? shell.openPath(client.libraryDir) : Promise.resolve()),
   }));
 
+  // The window opens at once; its first calls wait until the host has opened the library.
   mainWindow = createMainWindow();
   app.on('activate', () => {
     if (!mainWindow) mainWindow = createMainWindow();
     else showMainWindow();
   });
+  try {
+    await client.start();
+  } catch (error) {
+    dialog.showErrorBox('Photo Search cannot open its library', (error as Error).message);
+  }
 }
 
 if (!app.requestSingleInstanceLock()) {
@@ -143,15 +167,7 @@ if (!app.requestSingleInstanceLock()) {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  // Stop the indexer and close the catalogue cleanly before exiting.
-  let closing = false;
-  app.on('will-quit', (event) => {
-    if (!service || closing) return;
-    event.preventDefault();
-    closing = true;
-    const current = service;
-    service = null;
-    void current.close().catch((error: Error) => console.error('closing the library:', error.message)).finally(() => app.quit());
-  });
+  // Close the library (stopping the indexer) before the process ends.
+  quitAfter(app, () => host?.close() ?? Promise.resolve());
   void start();
 }

@@ -6,12 +6,8 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { MEDIA_PROTOCOL, type MediaKind } from '../../shared/api.js';
-import type { MediaResponse } from '../core/service/media.js';
-import { isInside } from '../core/paths.js';
-
-export const APP_SCHEME = 'photo-search-app';
-export const APP_ORIGIN = `${APP_SCHEME}://app`;
-export const APP_ENTRY = `${APP_ORIGIN}/index.html`;
+import { APP_HOST, APP_SCHEME } from '../../shared/app-url.js';
+import type { MediaFile } from '../host/host-client.js';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -62,7 +58,7 @@ export function handleAppProtocol(rendererDir: string): void {
   const root = path.resolve(rendererDir);
   protocol.handle(APP_SCHEME, async (request) => {
     const url = new URL(request.url);
-    if (request.method !== 'GET' || url.host !== 'app') return notFound();
+    if (request.method !== 'GET' || url.host !== APP_HOST) return notFound();
     let relative: string;
     try {
       relative = decodeURIComponent(url.pathname);
@@ -71,7 +67,7 @@ export function handleAppProtocol(rendererDir: string): void {
     }
     if (relative === '/' || relative === '') relative = '/index.html';
     const file = path.resolve(root, `.${relative}`);
-    if (!isInside(file, root) || file === root || relative.includes('\0')) return notFound();
+    if (!file.startsWith(root + path.sep) || relative.includes('\0')) return notFound();
     try {
       const body = await readFile(file);
       const type = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
@@ -82,8 +78,12 @@ export function handleAppProtocol(rendererDir: string): void {
   });
 }
 
-/** photo-media://<thumb|full>/<id>: the id is the only input, and the resolver decides what it may serve. */
-export function handleMediaProtocol(resolveMedia: (kind: MediaKind, photoId: number) => Promise<MediaResponse | null>): void {
+/**
+ * photo-media://<thumb|full>/<id>: the id is the only input, and the library host decides what it may serve
+ * (only catalogued photos inside library folders). It answers with a file on disk, which is streamed from
+ * here: image bytes never travel over IPC.
+ */
+export function handleMediaProtocol(resolveMedia: (kind: MediaKind, photoId: number) => Promise<MediaFile | null>): void {
   protocol.handle(MEDIA_PROTOCOL, async (request) => {
     const url = new URL(request.url);
     const kind = url.host;
@@ -94,10 +94,9 @@ export function handleMediaProtocol(resolveMedia: (kind: MediaKind, photoId: num
     const media = await resolveMedia(kind, photoId).catch(() => null);
     if (!media) return notFound();
     const headers = { ...SECURITY_HEADERS, 'content-type': media.contentType, 'cache-control': 'private, max-age=300' };
-    if (Buffer.isBuffer(media.body)) return new Response(new Uint8Array(media.body), { status: 200, headers });
-    const info = await stat(media.body.path).catch(() => null);
+    const info = await stat(media.path).catch(() => null);
     if (!info?.isFile()) return notFound();
-    const stream = Readable.toWeb(createReadStream(media.body.path)) as ReadableStream<Uint8Array>;
+    const stream = Readable.toWeb(createReadStream(media.path)) as ReadableStream<Uint8Array>;
     return new Response(stream, { status: 200, headers: { ...headers, 'content-length': String(info.size) } });
   });
 }

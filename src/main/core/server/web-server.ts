@@ -13,7 +13,7 @@ import type { ApiEvent } from '../../../shared/types.js';
 import { isInside } from '../paths.js';
 
 export interface MediaResponse {
-  body: Buffer | { path: string };
+  path: string;
   contentType: string;
 }
 
@@ -256,12 +256,7 @@ export async function startWebServer(options: WebServerOptions): Promise<Running
       // Photo bytes are keyed by id; a re-indexed photo keeps its id, so caches revalidate after a while.
       'cache-control': kind === 'thumb' ? 'private, max-age=3600' : 'private, max-age=300',
     };
-    if (Buffer.isBuffer(media.body)) {
-      res.writeHead(200, { ...headers, 'content-length': String(media.body.length) });
-      res.end(req.method === 'HEAD' ? undefined : media.body);
-      return;
-    }
-    const file = media.body.path;
+    const file = media.path;
     const info = await stat(file).catch(() => null);
     if (!info?.isFile()) throw new HttpError(404, 'not found');
     res.writeHead(200, { ...headers, 'content-length': String(info.size) });

@@ -1,16 +1,18 @@
 // Serves photo bytes to the UI (Electron protocol and web mode alike). Only catalogued photos are served,
 // addressed by id, and only when the file's real path lies inside a library folder: no traversal, no
-// symlink escape, whatever the request looked like.
-import { mkdir, readFile, realpath, rename, writeFile } from 'node:fs/promises';
+// symlink escape, whatever the request looked like. Every answer is a file on disk (the photo itself or a
+// cached conversion), so the Electron main process streams it and no image bytes cross a process boundary.
+import { mkdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Library } from '../library.js';
 import { isHeicFile } from '../model/heic.js';
 import { openImage } from '../model/preprocess.js';
-import { isInside, thumbnailPath } from '../paths.js';
+import { isInside, thumbnailPath, viewCachePath } from '../paths.js';
 import type { MediaKind } from '../../../shared/api.js';
 
 export interface MediaResponse {
-  body: Buffer | { path: string };
+  /** The file to send: the photo itself, or a thumbnail or conversion in the library's caches. */
+  path: string;
   contentType: string;
 }
 
@@ -33,7 +35,7 @@ export class MediaResolver {
   async resolve(kind: MediaKind, photoId: number): Promise<MediaResponse | null> {
     const found = await this.locate(photoId);
     if (!found) return null;
-    return kind === 'thumb' ? this.thumbnail(photoId, found.file) : this.full(found.file, found.format);
+    return kind === 'thumb' ? this.thumbnail(photoId, found.file) : this.full(photoId, found.file, found.format);
   }
 
   /** Runs on every thumbnail request: one indexed row lookup, the folder paths and a few realpath calls. */
@@ -51,40 +53,44 @@ export class MediaResolver {
 
   private async thumbnail(photoId: number, file: string): Promise<MediaResponse | null> {
     const cached = thumbnailPath(this.library.paths, photoId);
-    try {
-      return { body: await readFile(cached), contentType: 'image/jpeg' };
-    } catch {
-      // Not embedded yet (the pipeline writes thumbnails): make it now and cache it.
-    }
-    try {
-      // openImage decodes HEIC (already upright, so rotate() leaves it be); others go to sharp directly.
-      const body = await (await openImage(file, { failOn: 'none' })).rotate()
-        .resize(THUMBNAIL_SIZE, THUMBNAIL_SIZE, { fit: 'inside', withoutEnlargement: true })
-        .jpeg({ quality: 80 }).toBuffer();
-      await mkdir(path.dirname(cached), { recursive: true });
-      const partial = `${cached}.${process.pid}.tmp`;
-      await writeFile(partial, body);
-      await rename(partial, cached);
-      return { body, contentType: 'image/jpeg' };
-    } catch {
-      return null;
-    }
+    // The pipeline writes thumbnails as it embeds; a photo not embedded yet gets one now.
+    if (await isFile(cached)) return { path: cached, contentType: 'image/jpeg' };
+    const made = await convert(file, cached, THUMBNAIL_SIZE, 80);
+    return made ? { path: cached, contentType: 'image/jpeg' } : null;
   }
 
-  private async full(file: string, known: string | null): Promise<MediaResponse | null> {
+  private async full(photoId: number, file: string, known: string | null): Promise<MediaResponse | null> {
     // The catalogue knows the format once a photo is embedded; before that, HEIC is told by content (an
     // iPhone photo renamed .jpg is still HEIC), anything else by extension.
     const format = known ?? ((await isHeicFile(file)) ? 'heic' : path.extname(file).slice(1).toLowerCase());
     const type = BROWSER_SAFE[format];
     // Browsers apply EXIF orientation to <img> themselves, so safe formats go out untouched.
-    if (type) return { body: { path: file }, contentType: type };
-    try {
-      const body = await (await openImage(file, { failOn: 'none' })).rotate()
-        .resize(FULL_VIEW_MAX, FULL_VIEW_MAX, { fit: 'inside', withoutEnlargement: true })
-        .jpeg({ quality: 90 }).toBuffer();
-      return { body, contentType: 'image/jpeg' };
-    } catch {
-      return null;
-    }
+    if (type) return { path: file, contentType: type };
+    // Other formats (TIFF, HEIC…) are converted once to a JPEG that stays valid while the photo is older.
+    const view = viewCachePath(this.library.paths, photoId);
+    const [viewInfo, fileInfo] = await Promise.all([stat(view).catch(() => null), stat(file).catch(() => null)]);
+    if (viewInfo?.isFile() && fileInfo && viewInfo.mtimeMs >= fileInfo.mtimeMs) return { path: view, contentType: 'image/jpeg' };
+    return (await convert(file, view, FULL_VIEW_MAX, 90)) ? { path: view, contentType: 'image/jpeg' } : null;
+  }
+}
+
+async function isFile(file: string): Promise<boolean> {
+  return (await stat(file).catch(() => null))?.isFile() ?? false;
+}
+
+/** Decodes, orients and shrinks a photo into a JPEG at `target` (written under a temporary name, then renamed). */
+async function convert(file: string, target: string, maxSide: number, quality: number): Promise<boolean> {
+  try {
+    // openImage decodes HEIC (already upright, so rotate() leaves it be); others go to sharp directly.
+    const body = await (await openImage(file, { failOn: 'none' })).rotate()
+      .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
+      .jpeg({ quality }).toBuffer();
+    await mkdir(path.dirname(target), { recursive: true });
+    const partial = `${target}.${process.pid}.tmp`;
+    await writeFile(partial, body);
+    await rename(partial, target);
+    return true;
+  } catch {
+    return false;
   }
 }
