@@ -39,6 +39,8 @@ export function App({ appClient }: { appClient: AppClient }) {
   const [model, setModel] = useState<ModelStatus | null>(null);
   const [progress, setProgress] = useState<IndexingProgress | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
+  /** The desktop app's library process stopped (restarting, or given up on): shown until it is back. */
+  const [hostProblem, setHostProblem] = useState<string | null>(null);
   const [view, setView] = useState<View>('library');
   const [drawer, setDrawer] = useState<Drawer>(null);
   /** Decided once, when status and model are first known: first run until the user finishes setup. */
@@ -51,7 +53,10 @@ export function App({ appClient }: { appClient: AppClient }) {
   const searchRef = useRef<HTMLInputElement>(null);
 
   const refreshStatus = useCallback(() => {
-    client.getStatus().then(setStatus, (error) => setLoadError((error as Error).message));
+    client.getStatus().then((next) => {
+      setStatus(next);
+      setLoadError(null);
+    }, (error) => setLoadError((error as Error).message));
   }, [client]);
 
   useEffect(() => {
@@ -112,6 +117,18 @@ export function App({ appClient }: { appClient: AppClient }) {
         wasActive = active;
       } else if (event.type === 'model') setModel(event.status);
       else if (event.type === 'library-changed') schedule(REFRESH_THROTTLE_MS, true);
+      else if (event.type === 'host') {
+        if (event.state === 'ready') {
+          setHostProblem(null);
+          setLoadError(null);
+          notify(event.message || 'The library is available again');
+          void client.getIndexingProgress().then(setProgress, () => undefined);
+          void client.getModelStatus().then(setModel, () => undefined);
+          schedule(0, true);
+        } else if (event.state === 'restarting' || event.state === 'failed') {
+          setHostProblem(event.state === 'failed' ? `${event.message}. Restart Photo Search to try again.` : `${event.message}…`);
+        }
+      }
     });
     return () => {
       unsubscribe();
@@ -143,7 +160,7 @@ export function App({ appClient }: { appClient: AppClient }) {
 
   const toasts = useSyncExternalStore(toastStore.subscribe, toastStore.getSnapshot);
   const connection = useSyncExternalStore(connectionStore.subscribe, connectionStore.getSnapshot);
-  const connectionProblem = kind !== 'web' ? null
+  const connectionProblem = kind !== 'web' ? hostProblem
     : connection === 'lost' ? 'Lost the connection to the photo-search server. Is it still running? This page reconnects by itself.'
     : connection === 'refused' ? STALE_TOKEN_MESSAGE
     : null;
@@ -194,7 +211,7 @@ export function App({ appClient }: { appClient: AppClient }) {
             refreshStatus();
           }}
         />
-        <Toasts toasts={toasts} problem={connectionProblem} />
+        <Toasts toasts={toasts} problem={connectionProblem} problemTestId={kind === 'web' ? 'connection-lost' : 'host-problem'} />
       </>
     );
   }
@@ -365,16 +382,16 @@ export function App({ appClient }: { appClient: AppClient }) {
           )}
         </aside>
       )}
-      <Toasts toasts={toasts} problem={connectionProblem} />
+      <Toasts toasts={toasts} problem={connectionProblem} problemTestId={kind === 'web' ? 'connection-lost' : 'host-problem'} />
     </div>
   );
 }
 
-function Toasts({ toasts, problem }: { toasts: ReturnType<typeof toastStore.getSnapshot>; problem: string | null }) {
+function Toasts({ toasts, problem, problemTestId = 'connection-lost' }: { toasts: ReturnType<typeof toastStore.getSnapshot>; problem: string | null; problemTestId?: string }) {
   return (
     <div className="toasts" aria-live="polite">
       {problem && (
-        <div className="toast error" role="alert" data-testid="connection-lost">
+        <div className="toast error" role="alert" data-testid={problemTestId}>
           <span>{problem}</span>
         </div>
       )}
