@@ -10,7 +10,8 @@ export default defineConfig({
     minify: false,
     target: 'node18',
     sourcemap: true,
-    lib: { entry: 'src/main/electron/main.ts', formats: ['cjs'], fileName: () => 'main.cjs' },
+    // quit.cjs is its own entry so the quit-sequence test can run it in a minimal Electron app.
+    lib: { entry: { main: 'src/main/electron/main.ts', quit: 'src/main/electron/quit.ts' }, formats: ['cjs'], fileName: (_format, name) => `${name}.cjs` },
     rollupOptions: { external: ['electron', ...builtinModules, ...builtinModules.map((name) => `node:${name}`)] },
   },
 });

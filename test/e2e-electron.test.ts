@@ -222,11 +222,13 @@ describe('desktop app in a real Electron', { skip: skipReason ?? false, timeout:
   test('quit ends every process; a second launch shows a window within 10 s with the library as it was', async () => {
     const main = app.process().pid!;
     const host = hostOf(app).pid;
-    await app.close();
+    // As a user quits on Linux: close the last window (window-all-closed → quit → will-quit).
+    await app.evaluate(({ BrowserWindow }) => BrowserWindow.getAllWindows().forEach((w) => w.close()));
     const deadline = Date.now() + 15_000;
     while ((isAlive(main) || isAlive(host)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-    assert.ok(!isAlive(main), 'the Electron main process has exited');
+    assert.ok(!isAlive(main), 'the Electron main process has exited (a lingering one keeps the single-instance lock)');
     assert.ok(!isAlive(host), 'the library host has exited');
+    await app.close().catch(() => undefined);
 
     const started = Date.now();
     await open();

@@ -2,6 +2,7 @@
 // scripts/fetch-test-electron.mjs), started by Playwright's Electron launcher under Xvfb. It runs exactly the
 // compiled main, preload and renderer that the package ships, from this checkout or from a packaged build.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +25,8 @@ export function electronSkipReason(): string | null {
 export function binaryForCheckout(electronPath: string, appDir = packageRoot): string {
   const dist = path.dirname(electronPath);
   if (existsSync(path.join(dist, 'resources', 'default_app.asar'))) throw new Error(`${electronPath} has a default_app: pass the app folder instead`);
-  const shadow = path.join(os.tmpdir(), `photo-search-electron-${process.getuid?.() ?? 0}`);
+  const name = appDir === packageRoot ? 'app' : createHash('sha256').update(appDir).digest('hex').slice(0, 12);
+  const shadow = path.join(os.tmpdir(), `photo-search-electron-${process.getuid?.() ?? 0}-${name}`);
   const link = path.join(shadow, 'resources', 'app');
   if (!existsSync(path.join(shadow, path.basename(electronPath)))) {
     rmSync(shadow, { recursive: true, force: true });
