@@ -56,39 +56,41 @@ describe('the packaged desktop app (electron-builder --linux dir)', { skip: skip
     assert.ok(existsSync(path.join(appDir, 'resources', 'node', 'node')));
   });
 
-  test('it starts with no Node on PATH, indexes a folder and finds the red photo', async () => {
-    const photos = path.join(dir, 'Photos');
-    await writeSolidPhoto(path.join(photos, 'a.jpg'), COLOURS.green, 64);
-    await writeSolidPhoto(path.join(photos, 'b.png'), COLOURS.red, 64);
-    await writeSolidPhoto(path.join(photos, 'c.jpg'), COLOURS.blue, 64);
+  test('it opens a library the CLI indexed (--library), with no Node on PATH, indexes a new folder and finds the red photo', async () => {
+    const cliPhotos = path.join(dir, 'FromCli');
+    await writeSolidPhoto(path.join(cliPhotos, 'a.jpg'), COLOURS.green, 64);
+    await writeSolidPhoto(path.join(cliPhotos, 'c.jpg'), COLOURS.blue, 64);
     const modelDir = await buildTestModel(path.join(dir, 'test-model'));
+    const library = path.join(dir, 'library');
+    const cli = spawnSync(process.execPath, [path.join(packageRoot, 'bin', 'photo-search.js'), 'index', cliPhotos, '--model', modelDir, '--library', library],
+      { encoding: 'utf8', env: { ...process.env, PHOTO_SEARCH_HOME: path.join(dir, 'home') } });
+    assert.equal(cli.status, 0, cli.stdout + cli.stderr);
+
     const display = await ensureDisplay();
-    ({ app } = await launchApp({
+    let log: string[];
+    ({ app, log } = await launchApp({
       executablePath: path.join(appDir, 'photo-search'),
       display,
-      env: {
-        PATH: '/usr/local/no-node-here',
-        PHOTO_SEARCH_NODE: '',
-        PHOTO_SEARCH_LIBRARY: path.join(dir, 'library'),
-        PHOTO_SEARCH_HOME: path.join(dir, 'home'),
-        XDG_CONFIG_HOME: path.join(dir, 'config'),
-      },
+      args: ['--library', library],
+      env: { PATH: '/usr/local/no-node-here', PHOTO_SEARCH_NODE: '', PHOTO_SEARCH_HOME: path.join(dir, 'home'), XDG_CONFIG_HOME: path.join(dir, 'config') },
     }));
-    page = await app.firstWindow();
+    page = await app.firstWindow().catch((error: Error) => assert.fail(`${error.message}\n${log.join('')}`));
     page.setDefaultTimeout(30_000);
-    await page.getByTestId('setup').waitFor();
     const hosts = childProcesses(app.process().pid!).filter((c) => c.command.includes('library-host.js'));
     assert.equal(hosts.length, 1);
     assert.ok(hosts[0].command.startsWith(path.join(appDir, 'resources', 'node', 'node')), hosts[0].command);
+    // The CLI's library: its two photos are in the grid, no setup screen.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="photo-cell"]').length === 2);
 
+    const photos = path.join(dir, 'Photos');
+    await writeSolidPhoto(path.join(photos, 'b.png'), COLOURS.red, 64);
+    await page.getByTestId('open-settings').click();
     await page.getByTestId('add-folder-input').fill(photos);
     await page.getByTestId('add-folder-submit').click();
     await page.getByTestId('folder-list').getByText(photos).waitFor();
-    await page.getByTestId('model-folder-input').fill(modelDir);
-    await page.getByTestId('model-folder-submit').click();
-    await page.locator('[data-testid="model-status"][data-state="ready"]').waitFor();
-    await page.getByTestId('setup-start-indexing').click();
+    await page.getByTestId('drawer-close').click();
     await page.getByTestId('indexing-pill').click();
+    await page.getByTestId('indexing-start').click();
     await page.locator('[data-testid="indexing-state"][data-state="done"]').waitFor({ timeout: 60_000 });
     await page.getByTestId('drawer-close').click();
     await page.getByTestId('search-input').fill('red');

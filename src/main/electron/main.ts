@@ -169,5 +169,9 @@ if (!app.requestSingleInstanceLock()) {
   });
   // Close the library (stopping the indexer) before the process ends.
   quitAfter(app, () => host?.close() ?? Promise.resolve());
-  void start();
+  start().catch((error: Error) => {
+    console.error('Photo Search failed to start:', error);
+    dialog.showErrorBox('Photo Search failed to start', error.stack ?? error.message);
+    app.exit(1);
+  });
 }
