@@ -163,9 +163,8 @@ export class Catalogue {
 
   listFolders(): LibraryFolder[] {
     return this.db.prepare(
-      `SELECT f.id, f.path, count(p.id) AS photoCount
-       FROM folders f LEFT JOIN photos p ON p.folder_id = f.id AND p.${VISIBLE}
-       GROUP BY f.id ORDER BY f.path`,
+      `SELECT f.id, f.path, coalesce((SELECT sum(c.n) FROM photo_counts c WHERE c.folder_id = f.id AND c.status != 'missing'), 0) AS photoCount
+       FROM folders f ORDER BY f.path`,
     ).all() as LibraryFolder[];
   }
 
@@ -317,10 +316,11 @@ export class Catalogue {
       .map((r) => ({ ...r, metadataRead: r.metadataRead === 1 }));
   }
 
+  /** Photos waiting for a vector of this model: from the counters (migration 2), not a scan. */
   countToEmbed(modelId: string): number {
     return (this.db.prepare(
-      `SELECT count(*) AS n FROM photos p WHERE p.status IN ('pending', 'ok')
-       AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.photo_id = p.id AND e.model_id = ?)`,
+      `SELECT coalesce((SELECT sum(n) FROM photo_counts WHERE status IN ('pending', 'ok')), 0)
+            - coalesce((SELECT sum(n) FROM embedding_counts WHERE model_id = ? AND status IN ('pending', 'ok')), 0) AS n`,
     ).get(modelId) as { n: number }).n;
   }
 
@@ -383,10 +383,10 @@ export class Catalogue {
     return row ? blobToVector(row.vector) : null;
   }
 
+  /** Vectors of this model whose photo is visible: from the counters (migration 2), not a scan. */
   countEmbeddings(modelId: string): number {
     return (this.db.prepare(
-      `SELECT count(*) AS n FROM embeddings e JOIN photos p ON p.id = e.photo_id
-       WHERE e.model_id = ? AND p.${VISIBLE}`,
+      `SELECT coalesce(sum(n), 0) AS n FROM embedding_counts WHERE model_id = ? AND status != 'missing'`,
     ).get(modelId) as { n: number }).n;
   }
 
@@ -501,7 +501,7 @@ export class Catalogue {
 
   statusCounts(modelId: string | null): StatusCounts {
     const byStatus = new Map(
-      (this.db.prepare('SELECT status, count(*) AS n FROM photos GROUP BY status').all() as { status: string; n: number }[])
+      (this.db.prepare('SELECT status, sum(n) AS n FROM photo_counts GROUP BY status').all() as { status: string; n: number }[])
         .map((r) => [r.status, r.n]),
     );
     const missing = byStatus.get('missing') ?? 0;
