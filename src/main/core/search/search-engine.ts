@@ -69,7 +69,7 @@ export class SearchEngine {
 
   async similar(request: SimilarRequest): Promise<SearchResponse> {
     const started = performance.now();
-    const modelId = this.requireFolder().modelId;
+    const modelId = this.requireModel().id;
     const key = JSON.stringify(['similar', request.photoId, request.filters ?? {}]);
     const results = await this.rankedFor(key, async () => {
       const vector = this.library.catalogue.getVector(request.photoId, modelId);
@@ -93,19 +93,21 @@ export class SearchEngine {
 
   /** Loads the index and the text tower in the background, so the first query does not wait for them. */
   async warmUp(): Promise<void> {
-    if (!this.currentFolder()) return;
-    await Promise.all([this.vectors(), this.textModel().then((model) => model.embedTexts(['']))]);
+    if (!this.library.currentModel) return;
+    await Promise.all([this.vectors(), this.currentFolder() ? this.textModel().then((model) => model.embedTexts([''])) : null]);
   }
 
   private async openOrSync(): Promise<VectorStore> {
-    const folder = this.requireFolder();
-    if (this.store && this.store.modelId !== folder.modelId) {
+    // The library's model, not the model folder: browsing "similar" photos needs only the stored vectors, so it
+    // works with imported vectors before any model is downloaded.
+    const model = this.requireModel();
+    if (this.store && this.store.modelId !== model.id) {
       await this.store.close();
       this.store = null;
     }
     if (!this.store) {
       this.stale = false;
-      this.store = await openVectorStore(this.library, folder.modelId, folder.dim);
+      this.store = await openVectorStore(this.library, model.id, model.dim);
     } else if (this.stale) {
       this.stale = false;
       await this.store.sync();
@@ -137,6 +139,12 @@ export class SearchEngine {
     const scores = new Map(slice.map((r) => [r.photoId, r.score]));
     const items = this.library.catalogue.summaries(slice.map((r) => r.photoId)).map((p) => ({ ...p, score: scores.get(p.id) }));
     return { mode, items, total: results.length, tookMs: performance.now() - started };
+  }
+
+  private requireModel(): { id: string; dim: number } {
+    const model = this.library.currentModel;
+    if (!model) throw new Error('no CLIP model is set up yet: download one or choose a model folder');
+    return model;
   }
 
   private requireFolder(): ModelFolder {

@@ -1,0 +1,309 @@
+// The whole library at the seed's size: a synthetic library shaped like the user's (624,017 photos in 600 dated
+// folders, EXIF dates over 20 years, 5% rated, 2% tagged with 200 tags, 1% exact copies, clustered unit 512-d
+// vectors), built through the app's own import path (real files on disk + a recipe imported with importRecipe),
+// then measured in a fresh process through LibraryService, the object that serves the UI: every call the UI
+// makes, event-loop stalls, filtered-search recall against exact search, memory and disk. Each target is printed
+// beside its figure.
+//
+//   node dist/bench/library-scale.js [--n 624017] [--work DIR] [--reps 40] [--rebuild]
+import { spawnSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { Library } from '../src/main/core/library.js';
+import { importRecipe } from '../src/main/core/recipe/import.js';
+import { MANIFEST_FORMAT, MANIFEST_VERSION } from '../src/main/core/recipe/recipe-format.js';
+import { LibraryService } from '../src/main/core/service/library-service.js';
+import { openVectorStore } from '../src/main/core/search/vector-store.js';
+import type { PhotoId, SearchFilters } from '../src/shared/types.js';
+import { parseArgs } from './lib/args.js';
+import { ClusteredGenerator } from './lib/synthetic.js';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const REPO = path.resolve(HERE, '../..');
+const MODEL_ID = 'bench-synthetic-512';
+const DIM = 512;
+const FOLDERS = 600;
+const TAGS = 200;
+/** Tags planted on random subsets of exactly these fractions of the library, for filtered recall. */
+const SELECTIVITIES = [0.0001, 0.001, 0.01, 0.1, 0.5];
+const selectivityTag = (s: number) => `sel-${s * 100}%`;
+
+const args = parseArgs(process.argv.slice(2));
+const N = Number(args.n ?? 624_017);
+const WORK = path.resolve(args.work ?? path.join(os.tmpdir(), `photo-search-library-scale-${N}`));
+const REPS = Number(args.reps ?? 40);
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const percentile = (values: number[], p: number): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+};
+
+// ---------------------------------------------------------------- build
+
+/** Photo i lives in folder i % FOLDERS; folder f is dated f/FOLDERS of the way through 2006–2026. */
+function photoPath(root: string, i: number): { dir: string; file: string; takenAt: number } {
+  const f = i % FOLDERS;
+  const start = Date.UTC(2006, 0, 1);
+  const span = Date.UTC(2026, 0, 1) - start;
+  const day = new Date(start + Math.floor((f / FOLDERS) * span));
+  const dir = path.join(root, String(day.getUTCFullYear()), `${day.toISOString().slice(0, 10)} event ${f}`);
+  const takenAt = day.getTime() + Math.floor(i / FOLDERS) * 60_000;
+  return { dir, file: path.join(dir, `IMG_${String(i).padStart(7, '0')}.jpg`), takenAt };
+}
+
+async function build(): Promise<void> {
+  rmSync(WORK, { recursive: true, force: true });
+  const photos = path.join(WORK, 'photos');
+  const recipe = path.join(WORK, 'recipe');
+  mkdirSync(recipe, { recursive: true });
+  let started = performance.now();
+  const paths: string[] = [];
+  const made = new Set<string>();
+  for (let i = 0; i < N; i++) {
+    const { dir, file } = photoPath(photos, i);
+    if (!made.has(dir)) {
+      mkdirSync(dir, { recursive: true });
+      made.add(dir);
+    }
+    writeFileSync(file, '');
+    paths.push(file);
+  }
+  console.log(`  ${N} files in ${made.size} folders: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  started = performance.now();
+  const generator = new ClusteredGenerator({ dim: DIM });
+  const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${N}, ${DIM}), }`;
+  const padded = header + ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
+  const npy = openSync(path.join(recipe, 'embeddings.npy'), 'w');
+  const preamble = Buffer.alloc(10);
+  preamble.write('\x93NUMPY', 0, 'latin1');
+  preamble[6] = 1;
+  preamble.writeUInt16LE(padded.length, 8);
+  writeSync(npy, preamble);
+  writeSync(npy, padded, null, 'latin1');
+  for (let start = 0; start < N; start += 20_000) {
+    const rows = generator.rows(start, Math.min(20_000, N - start));
+    writeSync(npy, new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength));
+  }
+  closeSync(npy);
+  writeFileSync(path.join(recipe, 'file_paths.txt'), `${paths.join('\n')}\n`);
+  writeFileSync(path.join(recipe, 'manifest.json'), JSON.stringify({
+    format: MANIFEST_FORMAT, formatVersion: MANIFEST_VERSION, modelId: MODEL_ID, preprocessVersion: 'synthetic', dimension: DIM, count: N,
+    normalized: true, metric: 'inner_product', createdAt: new Date().toISOString(), appVersion: 'bench', files: { embeddings: 'embeddings.npy', paths: 'file_paths.txt', faissIndex: 'faiss.index' },
+  }));
+  console.log(`  recipe written: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  const library = Library.open(path.join(WORK, 'library'));
+  library.catalogue.addFolder(photos);
+  started = performance.now();
+  const summary = await importRecipe(library, { dir: recipe, modelId: MODEL_ID, modelsDir: null });
+  const importSeconds = (performance.now() - started) / 1000;
+  console.log(`  import: ${summary.vectorsStored} vectors, ${summary.registered} photos in ${importSeconds.toFixed(1)} s`);
+  started = performance.now();
+  const store = await openVectorStore(library, MODEL_ID, DIM);
+  const indexed = store.size;
+  await store.close();
+  const indexSeconds = (performance.now() - started) / 1000;
+  console.log(`  vector index built: ${indexed} vectors in ${indexSeconds.toFixed(1)} s`);
+
+  // What the embedding pipeline would have read from each photo, and what a user would have added.
+  started = performance.now();
+  const db = library.catalogue.db;
+  const random = prng(2026);
+  db.transaction(() => {
+    const date = db.prepare("UPDATE photos SET taken_at = ?, status = 'ok', metadata_read = 1, content_hash = ? WHERE id = ?");
+    for (let i = 0; i < N; i++) date.run(photoPath(photos, i).takenAt, `h${i}`, i + 1);
+    // 1% exact copies: photo i+1 shares photo i's content hash.
+    const copy = db.prepare('UPDATE photos SET content_hash = ? WHERE id = ?');
+    for (let i = 0; i + 1 < N; i += 100) copy.run(`h${i}`, i + 2);
+    const rate = db.prepare('UPDATE photos SET rating = ? WHERE id = ?');
+    for (let id = 1; id <= N; id++) if (random() < 0.05) rate.run(1 + Math.floor(random() * 5), id);
+  })();
+  const tag = (ids: number[], name: string) => library.catalogue.addTags(ids, [name]);
+  const byTag = new Map<string, number[]>();
+  for (let id = 1; id <= N; id++) {
+    if (random() >= 0.02) continue;
+    const name = `tag-${String(Math.floor(random() ** 2 * TAGS)).padStart(3, '0')}`; // skewed popularity
+    byTag.set(name, [...(byTag.get(name) ?? []), id]);
+  }
+  for (const [name, ids] of byTag) tag(ids, name);
+  for (const s of SELECTIVITIES) {
+    const ids: number[] = [];
+    for (let id = 1; id <= N; id++) if (random() < s) ids.push(id);
+    tag(ids, selectivityTag(s));
+  }
+  library.close();
+  console.log(`  metadata, ratings, tags, copies: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  writeFileSync(path.join(WORK, 'built.json'), JSON.stringify({ n: N, importSeconds, indexSeconds, builtAt: new Date().toISOString() }));
+}
+
+// ---------------------------------------------------------------- measure (fresh process)
+
+interface Row {
+  what: string;
+  p50: number;
+  p95: number;
+  max: number;
+  target: string;
+  pass: boolean;
+}
+
+async function timed(what: string, reps: number, fn: (i: number) => Promise<unknown>, targetMs = 50): Promise<Row> {
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t = performance.now();
+    await fn(i);
+    times.push(performance.now() - t);
+  }
+  const p95 = percentile(times, 95);
+  return { what, p50: percentile(times, 50), p95, max: Math.max(...times), target: `p95 ≤ ${targetMs} ms`, pass: p95 <= targetMs };
+}
+
+/** Exact top-k inner products among the given rows of a row-major matrix. */
+function exactTopK(all: Float32Array, rows: Iterable<number>, query: Float32Array, k: number, exclude: number): number[] {
+  const scored: [number, number][] = [];
+  for (const r of rows) {
+    if (r === exclude) continue;
+    let s = 0;
+    const o = r * DIM;
+    for (let j = 0; j < DIM; j++) s += all[o + j] * query[j];
+    scored.push([s, r]);
+  }
+  scored.sort((a, b) => b[0] - a[0]);
+  return scored.slice(0, k).map(([, r]) => r);
+}
+
+async function measure(): Promise<void> {
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const libraryDir = path.join(WORK, 'library');
+  const started = performance.now();
+  const service = await LibraryService.open({ libraryDir, modelsDir: path.join(WORK, 'models') });
+  const openMs = performance.now() - started;
+  const firstStatus = await service.getStatus();
+  const startToStatusMs = performance.now() - started;
+  const first = await service.findSimilar({ photoId: 1, limit: 100 });
+  const startToFirstAnswerMs = performance.now() - started;
+  console.log(`  open ${openMs.toFixed(0)} ms, first status ${startToStatusMs.toFixed(0)} ms (${firstStatus.photos} photos, ${firstStatus.embedded} embedded), first similar answer ${startToFirstAnswerMs.toFixed(0)} ms (${first.items.length})`);
+
+  loop.enable();
+  const random = prng(7);
+  const pick = () => 1 + Math.floor(random() * N);
+  const folders = await service.listFolders();
+  const tenThousand = Array.from({ length: 10_000 }, (_, i) => 1 + ((i * 61) % N));
+  const date2016: SearchFilters = { dateFrom: Date.UTC(2016, 0, 1), dateTo: Date.UTC(2016, 11, 31) };
+  const rows: Row[] = [];
+  rows.push(await timed('getStatus', REPS, () => service.getStatus()));
+  rows.push(await timed('listFolders', REPS, () => service.listFolders()));
+  rows.push(await timed('getIndexingProgress', REPS, () => service.getIndexingProgress()));
+  for (const offset of [0, Math.floor(N / 2), N - 100]) {
+    rows.push(await timed(`browse at ${offset}`, REPS, () => service.search({ query: '', offset, limit: 100 })));
+  }
+  rows.push(await timed('listTags("")', REPS, () => service.listTags('')));
+  rows.push(await timed('listTags("tag-1")', REPS, () => service.listTags('tag-1')));
+  rows.push(await timed('browse, rating ≥ 4', REPS, () => service.search({ query: '', filters: { minRating: 4 }, limit: 100 })));
+  rows.push(await timed('browse, tag-005', REPS, () => service.search({ query: '', filters: { tags: ['tag-005'] }, limit: 100 })));
+  rows.push(await timed('browse, one folder', REPS, () => service.search({ query: '', filters: { folderId: folders[0].id }, limit: 100 })));
+  rows.push(await timed('browse, 2016', REPS, () => service.search({ query: '', filters: date2016, limit: 100 })));
+  rows.push(await timed('getPhoto', REPS, () => service.getPhoto(pick())));
+  rows.push(await timed('setRating × 10,000', 5, (i) => service.setRating(tenThousand, i % 2 ? 0 : 3)));
+  rows.push(await timed('addTags × 10,000', 5, () => service.addTags(tenThousand, ['bench-bulk'])));
+  rows.push(await timed('removeTags × 10,000', 5, () => service.removeTags(tenThousand, ['bench-bulk'])));
+  const searchRows: Row[] = [];
+  searchRows.push(await timed('findSimilar, no filter', 20, () => service.findSimilar({ photoId: pick(), limit: 100 }), 150));
+  const stallMs = loop.max / 1e6;
+  loop.disable();
+
+  // Filtered recall against exact search over the same vectors.
+  const library = service.library;
+  const all = new Float32Array(N * DIM);
+  const rowOf = new Map<number, number>();
+  let r = 0;
+  for (const batch of library.catalogue.iterateEmbeddings(MODEL_ID, 0)) {
+    for (let i = 0; i < batch.photoIds.length; i++) rowOf.set(batch.photoIds[i], r + i);
+    all.set(batch.vectors, r * DIM);
+    r += batch.photoIds.length;
+  }
+  const photoOfRow = new Uint32Array(r);
+  for (const [id, row] of rowOf) photoOfRow[row] = id;
+  const recallRows: { filter: string; matches: number; recall: number; p95: number; pass: boolean }[] = [];
+  const filterCases: { name: string; filters: SearchFilters }[] = [
+    ...SELECTIVITIES.map((s) => ({ name: `tag at ${s * 100}%`, filters: { tags: [selectivityTag(s)] } })),
+    { name: 'one folder', filters: { folderId: folders[Math.floor(folders.length / 3)].id } },
+    { name: 'year 2016', filters: date2016 },
+    { name: 'rating ≥ 4', filters: { minRating: 4 } },
+  ];
+  for (const { name, filters } of filterCases) {
+    const matching = new Set((service.library.catalogue.browse(filters, 0, N).items).map((p) => p.id as number));
+    const matchingRows = [...matching].map((id) => rowOf.get(id)!).filter((x) => x !== undefined);
+    let hit = 0;
+    let total = 0;
+    const times: number[] = [];
+    for (let q = 0; q < 5; q++) {
+      const photoId = pick();
+      const t = performance.now();
+      const answer = await service.findSimilar({ photoId, filters, limit: 100 });
+      times.push(performance.now() - t);
+      const truth = exactTopK(all, matchingRows, all.subarray(rowOf.get(photoId)! * DIM, (rowOf.get(photoId)! + 1) * DIM), 100, rowOf.get(photoId)!)
+        .map((row) => photoOfRow[row]);
+      const got = new Set(answer.items.map((p) => p.id as PhotoId));
+      hit += truth.filter((id) => got.has(id)).length;
+      total += truth.length;
+    }
+    const recall = total ? hit / total : 1;
+    recallRows.push({ filter: name, matches: matching.size, recall, p95: percentile(times, 95), pass: recall >= 0.99 });
+  }
+
+  await service.close();
+  const rssMB = process.memoryUsage().rss / 2 ** 20;
+  const catalogueBytes = ['catalogue.sqlite', 'catalogue.sqlite-wal'].map((f) => path.join(libraryDir, f)).filter(existsSync).reduce((a, f) => a + statSync(f).size, 0);
+  const built = JSON.parse(readFileSync(path.join(WORK, 'built.json'), 'utf8')) as { importSeconds: number };
+
+  console.log(`\n  UI calls at ${N} photos (target: every call p95 ≤ 50 ms)`);
+  for (const row of [...rows, ...searchRows]) {
+    console.log(`  ${row.pass ? 'ok  ' : 'MISS'} ${row.what.padEnd(26)} p50 ${row.p50.toFixed(1).padStart(7)} ms  p95 ${row.p95.toFixed(1).padStart(7)} ms  max ${row.max.toFixed(1).padStart(7)} ms  (${row.target})`);
+  }
+  console.log(`  ${stallMs <= 50 ? 'ok  ' : 'MISS'} event-loop stall (max, during the calls above): ${stallMs.toFixed(0)} ms (target ≤ 50 ms)`);
+  console.log(`\n  findSimilar with a filter, recall@100 against exact search (target ≥ 0.99)`);
+  for (const row of recallRows) {
+    console.log(`  ${row.pass ? 'ok  ' : 'MISS'} ${row.filter.padEnd(14)} ${String(row.matches).padStart(7)} matches  recall ${row.recall.toFixed(3)}  p95 ${row.p95.toFixed(0)} ms`);
+  }
+  console.log(`\n  ${built.importSeconds <= 60 ? 'ok  ' : 'MISS'} import of the ${N}-row recipe: ${built.importSeconds.toFixed(1)} s (target ≤ 60 s)`);
+  console.log(`  ${startToFirstAnswerMs <= 3000 ? 'ok  ' : 'MISS'} start to first answer: ${(startToFirstAnswerMs / 1000).toFixed(2)} s (target ≤ 3 s)`);
+  console.log(`  ${rssMB <= 1536 ? 'ok  ' : 'MISS'} resident memory of the process serving the UI: ${rssMB.toFixed(0)} MB (target ≤ 1,536 MB; includes the exact-search copy of the vectors the benchmark holds)`);
+  console.log(`  ${catalogueBytes <= 1.6e9 ? 'ok  ' : 'MISS'} catalogue on disk: ${(catalogueBytes / 1e9).toFixed(2)} GB (target ≤ 1.6 GB)`);
+
+  mkdirSync(path.join(REPO, 'bench', 'results'), { recursive: true });
+  writeFileSync(path.join(REPO, 'bench', 'results', 'library-scale.json'), JSON.stringify({
+    n: N, date: new Date().toISOString(), machine: `${os.cpus().length}× ${os.cpus()[0]?.model}`, rows: [...rows, ...searchRows], stallMs, recallRows,
+    importSeconds: built.importSeconds, startToFirstAnswerMs, rssMB, catalogueBytes,
+  }, null, 2));
+}
+
+async function main(): Promise<void> {
+  if (args.measure) return measure();
+  const built = path.join(WORK, 'built.json');
+  const have = existsSync(built) && (JSON.parse(readFileSync(built, 'utf8')) as { n: number }).n === N;
+  if (!have || args.rebuild) {
+    console.log(`building a ${N}-photo library in ${WORK}`);
+    await build();
+  } else {
+    console.log(`using the library built earlier in ${WORK} (--rebuild to build it again)`);
+  }
+  const child = spawnSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), ...process.argv.slice(2), '--measure'], { stdio: 'inherit' });
+  process.exitCode = child.status ?? 1;
+}
+
+await main();
