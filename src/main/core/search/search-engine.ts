@@ -9,12 +9,20 @@ import type { Library } from '../library.js';
 import type { ModelFolder } from '../model/model-folder.js';
 import { WorkerEmbedder } from '../embed/worker-embedder.js';
 import { openVectorStore, type ScoredPhoto, type VectorStore } from './vector-store.js';
+import { bruteForceTopK } from '../vector/vector-math.js';
 
 export const DEFAULT_PAGE = 100;
 /** How many ranked results a vector query keeps for paging. */
 export const RANKED_LIMIT = 1000;
-/** With filters, how many nearest candidates are filtered down to RANKED_LIMIT. */
+/** With filters matching more photos than EXACT_FILTER_LIMIT, how many nearest candidates are filtered down. */
 const FILTERED_CANDIDATES = 20_000;
+/**
+ * Filters matching at most this many photos are searched exactly: their vectors are read from the catalogue
+ * and scored in chunks. An approximate index returns only what its probed lists hold, so over-fetching and
+ * filtering loses most answers of a selective filter.
+ */
+export const EXACT_FILTER_LIMIT = 100_000;
+const EXACT_CHUNK = 4096;
 
 interface RankedList {
   key: string;
@@ -122,8 +130,13 @@ export class SearchEngine {
     excludeId?: PhotoId,
   ): Promise<ScoredPhoto[]> {
     if (this.ranked?.key === key && !this.stale) return this.ranked.results;
-    const [vector, store] = await Promise.all([queryVector(), this.vectors()]);
     const filtered = Catalogue.hasFilters(filters);
+    if (filtered && this.library.catalogue.countMatching(filters!) <= EXACT_FILTER_LIMIT) {
+      const results = await this.exactFiltered(await queryVector(), filters!, excludeId);
+      this.ranked = { key, results };
+      return results;
+    }
+    const [vector, store] = await Promise.all([queryVector(), this.vectors()]);
     const k = Math.min(store.size, filtered ? FILTERED_CANDIDATES : RANKED_LIMIT + 1);
     const hits = k > 0 ? await store.search(vector, k) : [];
     const candidates = hits.filter((h) => h.photoId !== excludeId);
@@ -132,6 +145,20 @@ export class SearchEngine {
     const results = candidates.filter((h) => passing.has(h.photoId)).slice(0, RANKED_LIMIT);
     this.ranked = { key, results };
     return results;
+  }
+
+  /** Exact top results among the photos passing the filters, yielding to the event loop between chunks. */
+  private async exactFiltered(query: Float32Array, filters: SearchFilters, excludeId?: PhotoId): Promise<ScoredPhoto[]> {
+    const modelId = this.requireModel().id;
+    let best: ScoredPhoto[] = [];
+    for (let after: PhotoId | null = 0; after !== null;) {
+      const chunk = this.library.catalogue.matchingVectors(modelId, filters, after, EXACT_CHUNK);
+      const top = bruteForceTopK(query, chunk.vectors, chunk.photoIds, RANKED_LIMIT + 1).filter((hit) => hit.photoId !== excludeId);
+      best = mergeBest(best, top, RANKED_LIMIT);
+      after = chunk.lastId;
+      if (after !== null) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return best;
   }
 
   private page(mode: 'text' | 'similar', results: ScoredPhoto[], offset: number, limit: number, started: number): SearchResponse {
@@ -171,4 +198,15 @@ export class SearchEngine {
     }
     return this.modelTask;
   }
+}
+
+/** The `limit` best of two lists sorted best first. */
+function mergeBest(a: ScoredPhoto[], b: ScoredPhoto[], limit: number): ScoredPhoto[] {
+  const out: ScoredPhoto[] = [];
+  let i = 0;
+  let j = 0;
+  while (out.length < limit && (i < a.length || j < b.length)) {
+    out.push(j >= b.length || (i < a.length && a[i].score >= b[j].score) ? a[i++] : b[j++]);
+  }
+  return out;
 }
