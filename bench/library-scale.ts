@@ -225,6 +225,8 @@ async function measure(): Promise<void> {
   searchRows.push(await timed('findSimilar, no filter', 20, () => service.findSimilar({ photoId: pick(), limit: 100 }), 150));
   const stallMs = loop.max / 1e6;
   loop.disable();
+  // Before the benchmark loads its own copy of every vector for exact search below.
+  const rssMB = process.memoryUsage().rss / 2 ** 20;
 
   // Filtered recall against exact search over the same vectors.
   const library = service.library;
@@ -267,7 +269,6 @@ async function measure(): Promise<void> {
   }
 
   await service.close();
-  const rssMB = process.memoryUsage().rss / 2 ** 20;
   const catalogueBytes = ['catalogue.sqlite', 'catalogue.sqlite-wal'].map((f) => path.join(libraryDir, f)).filter(existsSync).reduce((a, f) => a + statSync(f).size, 0);
   const built = JSON.parse(readFileSync(path.join(WORK, 'built.json'), 'utf8')) as { importSeconds: number };
 
@@ -282,7 +283,7 @@ async function measure(): Promise<void> {
   }
   console.log(`\n  ${built.importSeconds <= 60 ? 'ok  ' : 'MISS'} import of the ${N}-row recipe: ${built.importSeconds.toFixed(1)} s (target ≤ 60 s)`);
   console.log(`  ${startToFirstAnswerMs <= 3000 ? 'ok  ' : 'MISS'} start to first answer: ${(startToFirstAnswerMs / 1000).toFixed(2)} s (target ≤ 3 s)`);
-  console.log(`  ${rssMB <= 1536 ? 'ok  ' : 'MISS'} resident memory of the process serving the UI: ${rssMB.toFixed(0)} MB (target ≤ 1,536 MB; includes the exact-search copy of the vectors the benchmark holds)`);
+  console.log(`  ${rssMB <= 1536 ? 'ok  ' : 'MISS'} resident memory of the process serving the UI: ${rssMB.toFixed(0)} MB (target ≤ 1,536 MB; the host's heap, SQLite cache and the index worker, before the benchmark's own copy of the vectors)`);
   console.log(`  ${catalogueBytes <= 1.6e9 ? 'ok  ' : 'MISS'} catalogue on disk: ${(catalogueBytes / 1e9).toFixed(2)} GB (target ≤ 1.6 GB)`);
 
   mkdirSync(path.join(REPO, 'bench', 'results'), { recursive: true });

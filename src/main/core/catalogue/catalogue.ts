@@ -496,6 +496,13 @@ export class Catalogue {
 
   /** How many visible photos pass the filters. */
   countMatching(filters: SearchFilters): number {
+    const { folderId, ...rest } = filters;
+    if (!Catalogue.hasFilters(rest)) {
+      // The whole library or one folder: the counters know (a count(*) here walks every row, 130 ms at 624k).
+      return (this.db.prepare(
+        `SELECT coalesce(sum(n), 0) AS n FROM photo_counts WHERE status != 'missing'${folderId !== undefined ? ' AND folder_id = ?' : ''}`,
+      ).get(...(folderId !== undefined ? [folderId] : [])) as { n: number }).n;
+    }
     const { where, params } = filterClause(filters);
     return (this.db.prepare(`SELECT count(*) AS n FROM photos WHERE ${where}`).get(...params) as { n: number }).n;
   }
@@ -506,22 +513,29 @@ export class Catalogue {
    */
   matchingVectors(modelId: string, filters: SearchFilters, afterId: PhotoId, limit: number): { photoIds: Uint32Array; vectors: Float32Array; lastId: PhotoId | null } {
     const { where, params } = filterClause(filters);
-    const ids = this.db.prepare(`SELECT id FROM photos WHERE ${where} AND id > ? ORDER BY id LIMIT ?`).pluck().all(...params, afterId, limit) as number[];
     const model = this.getModel(modelId);
-    if (!model || ids.length === 0) return { photoIds: new Uint32Array(0), vectors: new Float32Array(0), lastId: null };
-    let rows = this.db.prepare(
-      'SELECT photo_id, vector FROM embeddings WHERE model_id = ? AND photo_id IN (SELECT value FROM json_each(?))',
-    ).raw(true).all(modelId, JSON.stringify(ids)) as [number, Buffer][];
+    if (!model) return { photoIds: new Uint32Array(0), vectors: new Float32Array(0), lastId: null };
+    // One pass in photo-id order over the photos passing the filters, joined to their vectors.
+    const rows = this.db.prepare(
+      `SELECT photos.id, e.vector FROM photos JOIN embeddings e ON e.photo_id = photos.id AND e.model_id = ?
+       WHERE ${where} AND photos.id > ? ORDER BY photos.id LIMIT ?`,
+    ).raw(true).all(modelId, ...params, afterId, limit) as [number, Buffer][];
     const bytesPerRow = model.dim * 4;
-    rows = rows.filter(([, blob]) => blob.byteLength === bytesPerRow);
     const photoIds = new Uint32Array(rows.length);
     const vectors = new Float32Array(rows.length * model.dim);
     const bytes = new Uint8Array(vectors.buffer);
-    rows.forEach(([id, blob], i) => {
-      photoIds[i] = id;
-      bytes.set(blob, i * bytesPerRow);
-    });
-    return { photoIds, vectors, lastId: ids.length < limit ? null : ids[ids.length - 1] };
+    let kept = 0;
+    for (const [id, blob] of rows) {
+      if (blob.byteLength !== bytesPerRow) continue;
+      photoIds[kept] = id;
+      bytes.set(blob, kept * bytesPerRow);
+      kept++;
+    }
+    return {
+      photoIds: photoIds.subarray(0, kept),
+      vectors: vectors.subarray(0, kept * model.dim),
+      lastId: rows.length < limit ? null : rows[rows.length - 1][0],
+    };
   }
 
   /** True when the filters can exclude anything (so vector search must over-fetch and filter). */
@@ -650,7 +664,7 @@ function filterClause(filters: SearchFilters): { where: string; params: (string 
   }
   for (const tag of normaliseTags(filters.tags ?? [])) {
     // Driven from the tag (photo_tags_tag index), so a rare tag costs its own rows, not a pass over every photo.
-    parts.push('id IN (SELECT pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.name = ?)');
+    parts.push('photos.id IN (SELECT pt.photo_id FROM photo_tags pt JOIN tags t ON t.id = pt.tag_id WHERE t.name = ?)');
     params.push(tag);
   }
   return { where: parts.join(' AND '), params };
