@@ -90,7 +90,10 @@ const SUMMARY_COLUMNS = 'id, path, width, height, taken_at, rating, status';
 /** Photos that exist on disk as far as the catalogue knows; 'missing' ones keep their user data but hide. */
 const VISIBLE = "status != 'missing'";
 /** Browse order: newest first by date taken, falling back to file time. */
-const BROWSE_ORDER = 'coalesce(taken_at, mtime_ms) DESC, id DESC';
+const BROWSE_KEY = 'coalesce(taken_at, mtime_ms)';
+const BROWSE_ORDER = `${BROWSE_KEY} DESC, id DESC`;
+/** Deep browse pages start from a remembered position every this many rows. */
+const ANCHOR_EVERY = 2048;
 
 export function vectorToBlob(vector: Float32Array): Buffer {
   return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
@@ -477,11 +480,41 @@ export class Catalogue {
   browse(filters: SearchFilters, offset: number, limit: number): { items: PhotoSummary[]; total: number } {
     const { where, params } = filterClause(filters);
     const total = this.countMatching(filters);
-    const rows = this.db.prepare(
-      `SELECT ${SUMMARY_COLUMNS} FROM photos WHERE ${where} ORDER BY ${BROWSE_ORDER} LIMIT ? OFFSET ?`,
-    ).all(...params, limit, offset) as PhotoRow[];
+    // A deep page starts from the nearest remembered position (keyset), so it skips at most ANCHOR_EVERY rows
+    // instead of every row before it.
+    const anchor = offset >= ANCHOR_EVERY ? this.browseAnchor(where, params, offset) : null;
+    const rows = (anchor
+      ? this.db.prepare(
+        `SELECT ${SUMMARY_COLUMNS} FROM photos WHERE ${where} AND ${BROWSE_KEY} <= ? AND (${BROWSE_KEY} < ? OR id <= ?)
+         ORDER BY ${BROWSE_ORDER} LIMIT ? OFFSET ?`,
+      ).all(...params, anchor.key, anchor.key, anchor.id, limit, offset - anchor.offset)
+      : this.db.prepare(
+        `SELECT ${SUMMARY_COLUMNS} FROM photos WHERE ${where} ORDER BY ${BROWSE_ORDER} LIMIT ? OFFSET ?`,
+      ).all(...params, limit, offset)) as PhotoRow[];
     const tags = this.tagsFor(rows.map((r) => r.id));
     return { items: rows.map((r) => toSummary(r, tags.get(r.id) ?? [])), total };
+  }
+
+  private anchors: { filter: string; version: string; keys: [number, number][] } | null = null;
+
+  /**
+   * The browse-order key of every ANCHOR_EVERY-th photo passing the filters, computed in one SQL pass and
+   * kept until the catalogue changes (this connection's writes or another process's commits).
+   */
+  private browseAnchor(where: string, params: (string | number)[], offset: number): { key: number; id: number; offset: number } | null {
+    const filter = JSON.stringify([where, params]);
+    const version = `${this.db.pragma('data_version', { simple: true })}:${this.db.prepare('SELECT total_changes()').pluck().get()}`;
+    if (this.anchors?.filter !== filter || this.anchors.version !== version) {
+      const keys = this.db.prepare(
+        `SELECT k, id FROM (SELECT ${BROWSE_KEY} AS k, id, row_number() OVER (ORDER BY ${BROWSE_ORDER}) - 1 AS position
+         FROM photos WHERE ${where}) WHERE position % ${ANCHOR_EVERY} = 0`,
+      ).raw(true).all(...params) as [number, number][];
+      this.anchors = { filter, version, keys };
+    }
+    const index = Math.min(Math.floor(offset / ANCHOR_EVERY), this.anchors.keys.length - 1);
+    if (index < 1) return null;
+    const [key, id] = this.anchors.keys[index];
+    return { key, id, offset: index * ANCHOR_EVERY };
   }
 
   /** Keeps, in order, the candidate ids that are visible and pass the filters. */
