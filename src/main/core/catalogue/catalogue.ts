@@ -540,35 +540,31 @@ export class Catalogue {
     return (this.db.prepare(`SELECT count(*) AS n FROM photos WHERE ${where}`).get(...params) as { n: number }).n;
   }
 
-  /**
-   * The vectors of the photos passing the filters, in id order, a chunk at a time after `afterId` (keyset
-   * paging, so callers can yield between chunks). `lastId` is where the next chunk starts; null at the end.
-   */
-  matchingVectors(modelId: string, filters: SearchFilters, afterId: PhotoId, limit: number): { photoIds: Uint32Array; vectors: Float32Array; lastId: PhotoId | null } {
+  /** Ids of the visible photos passing the filters, in id order. */
+  matchingIds(filters: SearchFilters): Uint32Array {
     const { where, params } = filterClause(filters);
+    return Uint32Array.from(this.db.prepare(`SELECT id FROM photos WHERE ${where} ORDER BY id`).pluck().all(...params) as number[]);
+  }
+
+  /** The vectors of a model for these photos (those that have one), packed row-major. */
+  vectorsFor(modelId: string, photoIds: ArrayLike<number>): { photoIds: Uint32Array; vectors: Float32Array } {
     const model = this.getModel(modelId);
-    if (!model) return { photoIds: new Uint32Array(0), vectors: new Float32Array(0), lastId: null };
-    // One pass in photo-id order over the photos passing the filters, joined to their vectors.
+    if (!model || photoIds.length === 0) return { photoIds: new Uint32Array(0), vectors: new Float32Array(0) };
     const rows = this.db.prepare(
-      `SELECT photos.id, e.vector FROM photos JOIN embeddings e ON e.photo_id = photos.id AND e.model_id = ?
-       WHERE ${where} AND photos.id > ? ORDER BY photos.id LIMIT ?`,
-    ).raw(true).all(modelId, ...params, afterId, limit) as [number, Buffer][];
+      'SELECT photo_id, vector FROM embeddings WHERE model_id = ? AND photo_id IN (SELECT value FROM json_each(?))',
+    ).raw(true).all(modelId, JSON.stringify(Array.from(photoIds))) as [number, Buffer][];
     const bytesPerRow = model.dim * 4;
-    const photoIds = new Uint32Array(rows.length);
+    const ids = new Uint32Array(rows.length);
     const vectors = new Float32Array(rows.length * model.dim);
     const bytes = new Uint8Array(vectors.buffer);
     let kept = 0;
     for (const [id, blob] of rows) {
       if (blob.byteLength !== bytesPerRow) continue;
-      photoIds[kept] = id;
+      ids[kept] = id;
       bytes.set(blob, kept * bytesPerRow);
       kept++;
     }
-    return {
-      photoIds: photoIds.subarray(0, kept),
-      vectors: vectors.subarray(0, kept * model.dim),
-      lastId: rows.length < limit ? null : rows[rows.length - 1][0],
-    };
+    return { photoIds: ids.subarray(0, kept), vectors: vectors.subarray(0, kept * model.dim) };
   }
 
   /** True when the filters can exclude anything (so vector search must over-fetch and filter). */

@@ -150,13 +150,14 @@ export class SearchEngine {
   /** Exact top results among the photos passing the filters, yielding to the event loop between chunks. */
   private async exactFiltered(query: Float32Array, filters: SearchFilters, excludeId?: PhotoId): Promise<ScoredPhoto[]> {
     const modelId = this.requireModel().id;
+    const catalogue = this.library.catalogue;
+    const matching = catalogue.matchingIds(filters);
     let best: ScoredPhoto[] = [];
-    for (let after: PhotoId | null = 0; after !== null;) {
-      const chunk = this.library.catalogue.matchingVectors(modelId, filters, after, EXACT_CHUNK);
+    for (let start = 0; start < matching.length; start += EXACT_CHUNK) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      const chunk = catalogue.vectorsFor(modelId, matching.subarray(start, start + EXACT_CHUNK));
       const top = bruteForceTopK(query, chunk.vectors, chunk.photoIds, RANKED_LIMIT + 1).filter((hit) => hit.photoId !== excludeId);
       best = mergeBest(best, top, RANKED_LIMIT);
-      after = chunk.lastId;
-      if (after !== null) await new Promise((resolve) => setImmediate(resolve));
     }
     return best;
   }
