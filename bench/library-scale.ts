@@ -20,6 +20,7 @@ import { openVectorStore } from '../src/main/core/search/vector-store.js';
 import type { PhotoId, SearchFilters } from '../src/shared/types.js';
 import { parseArgs } from './lib/args.js';
 import { ClusteredGenerator } from './lib/synthetic.js';
+import { prng } from '../test/helpers/fixtures.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const REPO = path.resolve(HERE, '../..');
@@ -35,16 +36,6 @@ const args = parseArgs(process.argv.slice(2));
 const N = Number(args.n ?? 624_017);
 const WORK = path.resolve(args.work ?? path.join(os.tmpdir(), `photo-search-library-scale-${N}`));
 const REPS = Number(args.reps ?? 40);
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const percentile = (values: number[], p: number): number => {
   const sorted = [...values].sort((a, b) => a - b);

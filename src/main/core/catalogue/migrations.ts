@@ -140,6 +140,16 @@ export const migrations: Migration[] = [
       END;
     `,
   },
+  {
+    version: 3,
+    name: 'folder browse order',
+    // Browsing one folder newest first walks this index instead of sorting the folder's rows (74 ms at 624k in
+    // one folder). It also serves every lookup photos_folder served.
+    up: `
+      CREATE INDEX photos_folder_browse ON photos(folder_id, coalesce(taken_at, mtime_ms) DESC, id DESC);
+      DROP INDEX photos_folder;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {
