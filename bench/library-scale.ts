@@ -267,7 +267,10 @@ async function measure(): Promise<void> {
   for (const row of [...rows, ...searchRows]) {
     console.log(`  ${row.pass ? 'ok  ' : 'MISS'} ${row.what.padEnd(26)} p50 ${row.p50.toFixed(1).padStart(7)} ms  p95 ${row.p95.toFixed(1).padStart(7)} ms  max ${row.max.toFixed(1).padStart(7)} ms  (${row.target})`);
   }
-  console.log(`  ${stallMs <= 50 ? 'ok  ' : 'MISS'} event-loop stall (max, during the calls above): ${stallMs.toFixed(0)} ms (target ≤ 50 ms)`);
+  // Catalogue calls are synchronous in the host: the slowest single one blocks its loop for as long.
+  const longest = rows.reduce((a, row) => (row.max > a.max ? row : a));
+  const blockedMs = Math.max(stallMs, longest.max);
+  console.log(`  ${blockedMs <= 50 ? 'ok  ' : 'MISS'} event-loop stall: delay monitor max ${stallMs.toFixed(0)} ms; longest synchronous call ${longest.max.toFixed(0)} ms (${longest.what}) (target ≤ 50 ms)`);
   console.log(`\n  findSimilar with a filter, recall@100 against exact search (target ≥ 0.99)`);
   for (const row of recallRows) {
     console.log(`  ${row.pass ? 'ok  ' : 'MISS'} ${row.filter.padEnd(14)} ${String(row.matches).padStart(7)} matches  recall ${row.recall.toFixed(3)}  p95 ${row.p95.toFixed(0)} ms`);
