@@ -209,6 +209,7 @@ describe('desktop app in a real Electron', { skip: skipReason ?? false, timeout:
     assert.match((await page.getByTestId('host-problem').textContent()) ?? '', /library process stopped/);
     await shot('05-host-killed');
     await page.getByTestId('host-problem').waitFor({ state: 'detached' });
+    await page.getByTestId('toast').filter({ hasText: 'The library process was restarted' }).waitFor();
     assert.notEqual(hostOf(app).pid, host, 'a new library host');
     // Indexing resumes where it stopped.
     await page.getByTestId('indexing-start').click();
@@ -237,6 +238,7 @@ describe('desktop app in a real Electron', { skip: skipReason ?? false, timeout:
     await waitForGrid(page, (names) => names.length > 0, 'photos after relaunch');
     await page.getByTestId('filter-rating').selectOption('3');
     assert.deepEqual(await waitForGrid(page, (names) => names.length === 1, 'rating filter after relaunch'), [RED]);
+    assert.equal(await page.getByTestId('toast').filter({ hasText: 'restarted' }).count(), 0, 'a normal start announces no restart');
     await shot('06-relaunched');
   });
 

@@ -121,7 +121,8 @@ export function App({ appClient }: { appClient: AppClient }) {
         if (event.state === 'ready') {
           setHostProblem(null);
           setLoadError(null);
-          notify(event.message || 'The library is available again');
+          // The first start says nothing; a restart after the host stopped says so.
+          if (event.message) notify(event.message);
           void client.getIndexingProgress().then(setProgress, () => undefined);
           void client.getModelStatus().then(setModel, () => undefined);
           schedule(0, true);
