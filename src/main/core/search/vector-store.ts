@@ -1,7 +1,9 @@
 // The vector index of one (library, model): loaded from disk when it is there and matches, else built
 // from the catalogue, then reconciled with the catalogue (the truth) and saved again when it changed.
 // FAISS runs in a worker thread (VectorSearchService), so none of this blocks the caller's event loop.
+import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Library } from '../library.js';
 import { VectorSearchService } from '../vector/search-worker.js';
 import { reconcileIndex } from '../vector/reconcile.js';
@@ -19,8 +21,12 @@ export interface VectorStore {
   /** Catches up with the catalogue (new, changed and removed photos) and saves if anything changed. */
   sync(): Promise<void>;
   search(query: Float32Array, k: number): Promise<ScoredPhoto[]>;
+  /** Settles when no background rebuild is running (at once when none is). */
+  whenRebuilt(): Promise<void>;
   close(): Promise<void>;
 }
+
+const REBUILD_ENTRY = fileURLToPath(new URL('../vector/rebuild-process.js', import.meta.url));
 
 export function vectorIndexDir(library: Library, modelId: string): string {
   return path.join(library.paths.vectorIndex, modelFolderName(modelId));
@@ -37,9 +43,12 @@ class WorkerVectorStore implements VectorStore {
     private readonly dir: string,
   ) {}
 
+  private rebuilding: { child: ChildProcess; done: Promise<void> } | null = null;
+
   async open(): Promise<void> {
+    // With no usable index there is nothing to answer from meanwhile: build it here, once.
     let info = await this.service.load(this.dir, { modelId: this.modelId, dim: this.dim }).catch(() => null);
-    if (!info || info.rebuildReason) info = await this.rebuild();
+    if (!info) info = await this.buildInline();
     this.size = info.size;
     await this.sync(info.lastEmbeddingId);
   }
@@ -47,13 +56,18 @@ class WorkerVectorStore implements VectorStore {
   async sync(lastEmbeddingId?: number): Promise<void> {
     const since = lastEmbeddingId ?? (await this.service.info())?.lastEmbeddingId ?? 0;
     const result = await reconcileIndex(this.service, this.library.catalogue, this.modelId, since);
-    let info = await this.service.info();
-    if (info?.rebuildReason) info = await this.rebuild();
-    else if (result.added + result.removed + result.restored > 0) await this.service.save(this.dir);
+    const info = await this.service.info();
     this.size = info?.size ?? 0;
+    if (info?.rebuildReason) this.startRebuild();
+    // While a rebuild runs, its generation is the next one on disk: saving this one would hide it.
+    else if (!this.rebuilding && result.added + result.removed + result.restored > 0) await this.service.save(this.dir);
   }
 
-  private async rebuild() {
+  whenRebuilt(): Promise<void> {
+    return this.rebuilding?.done ?? Promise.resolve();
+  }
+
+  private async buildInline() {
     const info = await this.service.build(this.library.catalogue.iterateEmbeddings(this.modelId, 0), {
       modelId: this.modelId,
       dim: this.dim,
@@ -63,13 +77,63 @@ class WorkerVectorStore implements VectorStore {
     return info;
   }
 
+  /**
+   * Rebuilds in a child process while this index keeps answering, then loads the new generation and catches
+   * it up with what was embedded meanwhile. A failed rebuild leaves the current index in place.
+   */
+  private startRebuild(): void {
+    if (this.rebuilding) return;
+    const child = fork(REBUILD_ENTRY, [this.library.paths.dir, this.modelId, String(this.dim), this.dir], {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      execArgv: [],
+    });
+    const done = new Promise<void>((resolve) => {
+      let built = false;
+      child.on('message', (message: { type?: string; message?: string }) => {
+        if (message?.type === 'done') built = true;
+        else if (message?.type === 'error') console.error(`vector index rebuild failed: ${message.message}`);
+      });
+      let finished = false;
+      const finish = () => {
+        if (finished) return;
+        finished = true;
+        void (async () => {
+          if (built && !this.closed) {
+            const info = await this.service.load(this.dir, { modelId: this.modelId, dim: this.dim });
+            this.size = info.size;
+            const caughtUp = await reconcileIndex(this.service, this.library.catalogue, this.modelId, info.lastEmbeddingId);
+            this.size = (await this.service.info())?.size ?? this.size;
+            if (caughtUp.added + caughtUp.removed + caughtUp.restored > 0) await this.service.save(this.dir);
+          }
+        })().catch((error: Error) => console.error(`loading the rebuilt vector index: ${error.message}`)).finally(() => {
+          this.rebuilding = null;
+          resolve();
+        });
+      };
+      child.once('exit', finish);
+      child.once('error', (error) => {
+        console.error(`vector index rebuild could not start: ${error.message}`);
+        finish();
+      });
+    });
+    this.rebuilding = { child, done };
+  }
+
   async search(query: Float32Array, k: number): Promise<ScoredPhoto[]> {
     if (this.size === 0 || k < 1) return [];
     return this.service.search(query, Math.min(k, this.size));
   }
 
-  close(): Promise<void> {
-    return this.service.close();
+  private closed = false;
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const rebuilding = this.rebuilding;
+    if (rebuilding) {
+      rebuilding.child.kill();
+      await rebuilding.done;
+    }
+    await this.service.close();
   }
 }
 
