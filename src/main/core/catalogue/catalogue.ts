@@ -479,15 +479,16 @@ export class Catalogue {
   /** Browsing: visible photos matching the filters, newest first. */
   browse(filters: SearchFilters, offset: number, limit: number): { items: PhotoSummary[]; total: number } {
     const { where, params } = filterClause(filters);
-    const total = this.countMatching(filters);
+    // Counted once per filter until the catalogue changes: a count walks every match (100 ms for 300k).
+    const state = this.anchorList(filters);
+    const total = (state.total ??= this.countMatching(filters));
     // A deep page starts from the nearest remembered position (keyset), so it skips at most ANCHOR_EVERY rows
     // instead of every row before it.
-    const anchor = offset >= ANCHOR_EVERY ? this.browseAnchor(where, params, offset) : null;
-    const rows = (anchor
-      ? this.db.prepare(
-        `SELECT ${SUMMARY_COLUMNS} FROM photos WHERE ${where} AND ${BROWSE_KEY} <= ? AND (${BROWSE_KEY} < ? OR id <= ?)
-         ORDER BY ${BROWSE_ORDER} LIMIT ? OFFSET ?`,
-      ).all(...params, anchor.key, anchor.key, anchor.id, limit, offset - anchor.offset)
+    const anchor = offset >= ANCHOR_EVERY ? this.browseAnchor(filters, offset) : null;
+    const after = anchor ? afterAnchorClause(filters, anchor.key) : null;
+    const rows = (anchor && after
+      ? this.db.prepare(`SELECT ${SUMMARY_COLUMNS} FROM photos WHERE ${after.where} ORDER BY ${BROWSE_ORDER} LIMIT ? OFFSET ?`)
+        .all(...after.params, limit, offset - anchor.offset)
       : this.db.prepare(
         `SELECT ${SUMMARY_COLUMNS} FROM photos WHERE ${where} ORDER BY ${BROWSE_ORDER} LIMIT ? OFFSET ?`,
       ).all(...params, limit, offset)) as PhotoRow[];
@@ -495,26 +496,59 @@ export class Catalogue {
     return { items: rows.map((r) => toSummary(r, tags.get(r.id) ?? [])), total };
   }
 
-  private anchors: { filter: string; version: string; keys: [number, number][] } | null = null;
+  private anchors: { filter: string; version: string; keys: [number, number][]; complete: boolean; total?: number } | null = null;
 
   /**
-   * The browse-order key of every ANCHOR_EVERY-th photo passing the filters, computed in one SQL pass and
+   * The browse-order keys of every ANCHOR_EVERY-th photo passing the filters, found one page-walk at a time and
    * kept until the catalogue changes (this connection's writes or another process's commits).
    */
-  private browseAnchor(where: string, params: (string | number)[], offset: number): { key: number; id: number; offset: number } | null {
-    const filter = JSON.stringify([where, params]);
+  private anchorList(filters: SearchFilters) {
+    const filter = JSON.stringify(filterClause(filters));
     const version = `${this.db.pragma('data_version', { simple: true })}:${this.db.prepare('SELECT total_changes()').pluck().get()}`;
-    if (this.anchors?.filter !== filter || this.anchors.version !== version) {
-      const keys = this.db.prepare(
-        `SELECT k, id FROM (SELECT ${BROWSE_KEY} AS k, id, row_number() OVER (ORDER BY ${BROWSE_ORDER}) - 1 AS position
-         FROM photos WHERE ${where}) WHERE position % ${ANCHOR_EVERY} = 0`,
-      ).raw(true).all(...params) as [number, number][];
-      this.anchors = { filter, version, keys };
+    if (this.anchors?.filter !== filter || this.anchors.version !== version) this.anchors = { filter, version, keys: [], complete: false };
+    return this.anchors;
+  }
+
+  private extendAnchors(filters: SearchFilters, index: number, maxSteps = Infinity): void {
+    const anchors = this.anchorList(filters);
+    for (let step = 0; step < maxSteps && anchors.keys.length <= index && !anchors.complete; step++) {
+      const last = anchors.keys[anchors.keys.length - 1];
+      let next: [number, number] | undefined;
+      if (last) {
+        const { where, params } = afterAnchorClause(filters, last);
+        next = this.db.prepare(`SELECT ${BROWSE_KEY}, id FROM photos WHERE ${where} ORDER BY ${BROWSE_ORDER} LIMIT 1 OFFSET ${ANCHOR_EVERY}`)
+          .raw(true).get(...params) as [number, number] | undefined;
+      } else {
+        const { where, params } = filterClause(filters);
+        next = this.db.prepare(`SELECT ${BROWSE_KEY}, id FROM photos WHERE ${where} ORDER BY ${BROWSE_ORDER} LIMIT 1`).raw(true).get(...params) as [number, number] | undefined;
+      }
+      if (next) anchors.keys.push(next);
+      else anchors.complete = true;
     }
-    const index = Math.min(Math.floor(offset / ANCHOR_EVERY), this.anchors.keys.length - 1);
+  }
+
+  /** Readies the position a browse page at `offset` starts from, yielding to the event loop as it goes. */
+  async prepareBrowse(filters: SearchFilters, offset: number): Promise<void> {
+    if (offset < ANCHOR_EVERY) return;
+    const index = Math.floor(offset / ANCHOR_EVERY);
+    for (;;) {
+      const started = performance.now();
+      while (performance.now() - started < 20 && !this.anchorList(filters).complete && this.anchorList(filters).keys.length <= index) {
+        this.extendAnchors(filters, index, 1);
+      }
+      const anchors = this.anchorList(filters);
+      if (anchors.complete || anchors.keys.length > index) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private browseAnchor(filters: SearchFilters, offset: number): { key: [number, number]; offset: number } | null {
+    const wanted = Math.floor(offset / ANCHOR_EVERY);
+    this.extendAnchors(filters, wanted);
+    const keys = this.anchorList(filters).keys;
+    const index = Math.min(wanted, keys.length - 1);
     if (index < 1) return null;
-    const [key, id] = this.anchors.keys[index];
-    return { key, id, offset: index * ANCHOR_EVERY };
+    return { key: keys[index], offset: index * ANCHOR_EVERY };
   }
 
   /** Keeps, in order, the candidate ids that are visible and pass the filters. */
@@ -697,6 +731,15 @@ function filterClause(filters: SearchFilters): { where: string; params: (string 
     params.push(tag);
   }
   return { where: parts.join(' AND '), params };
+}
+
+/**
+ * The filters from an anchor on, in browse order. The anchor's key replaces dateTo as the upper bound (it is
+ * never above it): given two upper bounds on the sort key SQLite would walk the index from the looser one.
+ */
+function afterAnchorClause(filters: SearchFilters, [key, id]: [number, number]): { where: string; params: (string | number)[] } {
+  const { where, params } = filterClause({ ...filters, dateTo: undefined });
+  return { where: `${where} AND ${BROWSE_KEY} <= ? AND (${BROWSE_KEY} < ? OR id <= ?)`, params: [...params, key, key, id] };
 }
 
 function toSummary(row: PhotoRow, tags: string[]): PhotoSummary {

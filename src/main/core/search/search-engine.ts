@@ -63,6 +63,7 @@ export class SearchEngine {
     const offset = request.offset ?? 0;
     const limit = request.limit ?? DEFAULT_PAGE;
     if (!query) {
+      await this.library.catalogue.prepareBrowse(request.filters ?? {}, offset);
       const page = this.library.catalogue.browse(request.filters ?? {}, offset, limit);
       return { mode: 'browse', ...page, tookMs: performance.now() - started };
     }
