@@ -1,7 +1,8 @@
 // Runs indexing in a background process and relays its progress. The process is started through a
-// launcher: by default child_process.fork of indexer-process.js (plain Node); the Electron glue passes
-// one built on utilityProcess.fork. If the process dies without saying it is done (crash, kill, out of
-// memory), the client reports state 'error' with the exit code or signal and rejects the run.
+// launcher: by default child_process.fork of indexer-process.js under the same plain Node (the desktop app's
+// library host is plain Node too, so no Electron process ever decodes images). If the process dies without
+// saying it is done (crash, kill, out of memory), the client reports state 'error' with the exit code or
+// signal and rejects the run.
 import { fork } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';

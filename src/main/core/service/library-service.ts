@@ -20,7 +20,7 @@ import { findDuplicateGroups, trashPhotos } from '../duplicates/duplicates.js';
 export interface LibraryServiceOptions {
   libraryDir: string;
   modelsDir?: string;
-  /** How to start the background indexer process (Electron passes one built on utilityProcess). */
+  /** How to start the background indexer process (default: child_process.fork under this Node). */
   launchIndexer?: LaunchIndexer;
   /** How to open a native folder picker, where there is one. */
   pickFolder?: () => Promise<string | null>;
