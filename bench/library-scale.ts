@@ -214,6 +214,8 @@ async function measure(): Promise<void> {
   rows.push(await timed('removeTags × 10,000', 5, () => service.removeTags(tenThousand, ['bench-bulk'])));
   const searchRows: Row[] = [];
   searchRows.push(await timed('findSimilar, no filter', 20, () => service.findSimilar({ photoId: pick(), limit: 100 }), 150));
+  const callsStallMs = loop.max / 1e6;
+  loop.reset();
 
   // A full rebuild at this size, in its child process as the store runs it (into a scratch folder, so the
   // library's own index stays), while this process keeps answering similar-photo queries.
@@ -238,7 +240,8 @@ async function measure(): Promise<void> {
   const idleP95 = searchRows[0].p95;
   const busyP95 = percentile(duringRebuild, 95);
 
-  const stallMs = loop.max / 1e6;
+  const rebuildStallMs = loop.max / 1e6;
+  const stallMs = callsStallMs;
   loop.disable();
   // Before the benchmark loads its own copy of every vector for exact search below.
   const rssMB = process.memoryUsage().rss / 2 ** 20;
@@ -295,6 +298,7 @@ async function measure(): Promise<void> {
   const longest = rows.reduce((a, row) => (row.max > a.max ? row : a));
   const blockedMs = Math.max(stallMs, longest.max);
   console.log(`  ${blockedMs <= 50 ? 'ok  ' : 'MISS'} event-loop stall: delay monitor max ${stallMs.toFixed(0)} ms; longest synchronous call ${longest.max.toFixed(0)} ms (${longest.what}) (target ≤ 50 ms)`);
+  console.log(`  ${rebuildStallMs <= 50 ? 'ok  ' : 'MISS'} event-loop delay during the rebuild (delay monitor max): ${rebuildStallMs.toFixed(0)} ms (target ≤ 50 ms)`);
   console.log(`  ${busyP95 <= 2 * idleP95 ? 'ok  ' : 'MISS'} findSimilar during a rebuild: p95 ${busyP95.toFixed(1)} ms over ${duringRebuild.length} queries, idle p95 ${idleP95.toFixed(1)} ms (target ≤ 2× idle)`);
   console.log(`  ${rebuildCode === 0 && rebuildSeconds <= 60 ? 'ok  ' : 'MISS'} rebuild of the ${N}-vector index in its child process: ${rebuildSeconds.toFixed(1)} s${rebuildCode === 0 ? '' : ` (exit ${rebuildCode})`} (target ≤ 60 s)`);
   console.log(`\n  findSimilar with a filter, recall@100 against exact search (target ≥ 0.99)`);
@@ -308,7 +312,7 @@ async function measure(): Promise<void> {
 
   mkdirSync(path.join(REPO, 'bench', 'results'), { recursive: true });
   writeFileSync(path.join(REPO, 'bench', 'results', 'library-scale.json'), JSON.stringify({
-    n: N, date: new Date().toISOString(), machine: `${os.cpus().length}× ${os.cpus()[0]?.model}`, rows: [...rows, ...searchRows], stallMs, recallRows, rebuildSeconds, duringRebuildP95: busyP95,
+    n: N, date: new Date().toISOString(), machine: `${os.cpus().length}× ${os.cpus()[0]?.model}`, rows: [...rows, ...searchRows], stallMs, recallRows, rebuildSeconds, duringRebuildP95: busyP95, rebuildStallMs,
     importSeconds: built.importSeconds, startToFirstAnswerMs, rssMB, catalogueBytes,
   }, null, 2));
 }
