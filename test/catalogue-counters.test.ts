@@ -84,6 +84,24 @@ test('counters follow every write path', (t) => {
   assertCounters(catalogue, 'after a row was deleted with its vectors');
   catalogue.removeFolder(b.id);
   assertCounters(catalogue, 'after a folder was removed');
+
+  // A bulk write (import) runs without the triggers and counts once at the end; the triggers are back after it.
+  const c = catalogue.addFolder('/photos/c');
+  catalogue.bulkTransaction(() => {
+    const inC = photosIn(catalogue, c.id, '/photos/c', Array.from({ length: 15 }, (_, i) => `c${i}.jpg`));
+    catalogue.importVectors(MODEL, inC.slice(0, 10), unitRows(10, 4, 10));
+    catalogue.markMissing([inC[14]]);
+  });
+  assertCounters(catalogue, 'after a bulk import');
+  photosIn(catalogue, c.id, '/photos/c', ['after-bulk.jpg']);
+  assertCounters(catalogue, 'after a write following the bulk import');
+  assert.throws(() => catalogue.bulkTransaction(() => {
+    photosIn(catalogue, c.id, '/photos/c', ['rolled-back.jpg']);
+    throw new Error('abort');
+  }), /abort/);
+  assert.equal(catalogue.photoIdByPath('/photos/c/rolled-back.jpg'), null);
+  photosIn(catalogue, c.id, '/photos/c', ['after-rollback.jpg']);
+  assertCounters(catalogue, 'after a bulk write rolled back (triggers still in place)');
 });
 
 test('a catalogue from before the counters is counted when it is upgraded', (t) => {

@@ -8,6 +8,50 @@ export interface Migration {
   up: string;
 }
 
+/** Fills the counter tables of migration 2 from scratch. */
+export const COUNT_ALL = `
+      INSERT INTO photo_counts SELECT coalesce(folder_id, 0), status, count(*) FROM photos GROUP BY 1, 2;
+      INSERT INTO embedding_counts SELECT e.model_id, p.status, count(*) FROM embeddings e JOIN photos p ON p.id = e.photo_id GROUP BY 1, 2;
+`;
+
+/** Keep the counters of migration 2 exact on every write; bulk writers drop them and count again (withoutCounters). */
+export const COUNTER_TRIGGERS = `
+
+      CREATE TRIGGER photos_counted_insert AFTER INSERT ON photos BEGIN
+        INSERT INTO photo_counts VALUES (coalesce(NEW.folder_id, 0), NEW.status, 1)
+          ON CONFLICT (folder_id, status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER photos_counted_move AFTER UPDATE OF folder_id, status ON photos
+        WHEN coalesce(OLD.folder_id, 0) != coalesce(NEW.folder_id, 0) OR OLD.status != NEW.status BEGIN
+        UPDATE photo_counts SET n = n - 1 WHERE folder_id = coalesce(OLD.folder_id, 0) AND status = OLD.status;
+        INSERT INTO photo_counts VALUES (coalesce(NEW.folder_id, 0), NEW.status, 1)
+          ON CONFLICT (folder_id, status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER photos_counted_status AFTER UPDATE OF status ON photos WHEN OLD.status != NEW.status BEGIN
+        UPDATE embedding_counts SET n = n - 1
+          WHERE status = OLD.status AND model_id IN (SELECT model_id FROM embeddings WHERE photo_id = NEW.id);
+        INSERT INTO embedding_counts SELECT model_id, NEW.status, 1 FROM embeddings WHERE photo_id = NEW.id
+          ON CONFLICT (model_id, status) DO UPDATE SET n = n + 1;
+      END;
+      -- A deleted photo takes its vectors with it (ON DELETE CASCADE): they are uncounted here, while the
+      -- photo row still exists, and the embeddings trigger below skips rows whose photo is gone.
+      CREATE TRIGGER photos_counted_delete BEFORE DELETE ON photos BEGIN
+        UPDATE photo_counts SET n = n - 1 WHERE folder_id = coalesce(OLD.folder_id, 0) AND status = OLD.status;
+        UPDATE embedding_counts SET n = n - 1
+          WHERE status = OLD.status AND model_id IN (SELECT model_id FROM embeddings WHERE photo_id = OLD.id);
+      END;
+      CREATE TRIGGER embeddings_counted_insert AFTER INSERT ON embeddings BEGIN
+        INSERT INTO embedding_counts SELECT NEW.model_id, status, 1 FROM photos WHERE id = NEW.photo_id
+          ON CONFLICT (model_id, status) DO UPDATE SET n = n + 1;
+      END;
+      CREATE TRIGGER embeddings_counted_delete AFTER DELETE ON embeddings BEGIN
+        UPDATE embedding_counts SET n = n - 1
+          WHERE model_id = OLD.model_id AND status = (SELECT status FROM photos WHERE id = OLD.photo_id);
+      END;
+`;
+
+export const COUNTER_TRIGGER_NAMES = [...COUNTER_TRIGGERS.matchAll(/CREATE TRIGGER (\w+)/g)].map((m) => m[1]);
+
 export const migrations: Migration[] = [
   {
     version: 1,
@@ -104,40 +148,8 @@ export const migrations: Migration[] = [
         n INTEGER NOT NULL,
         PRIMARY KEY (model_id, status)
       ) WITHOUT ROWID;
-      INSERT INTO photo_counts SELECT coalesce(folder_id, 0), status, count(*) FROM photos GROUP BY 1, 2;
-      INSERT INTO embedding_counts SELECT e.model_id, p.status, count(*) FROM embeddings e JOIN photos p ON p.id = e.photo_id GROUP BY 1, 2;
-
-      CREATE TRIGGER photos_counted_insert AFTER INSERT ON photos BEGIN
-        INSERT INTO photo_counts VALUES (coalesce(NEW.folder_id, 0), NEW.status, 1)
-          ON CONFLICT (folder_id, status) DO UPDATE SET n = n + 1;
-      END;
-      CREATE TRIGGER photos_counted_move AFTER UPDATE OF folder_id, status ON photos
-        WHEN coalesce(OLD.folder_id, 0) != coalesce(NEW.folder_id, 0) OR OLD.status != NEW.status BEGIN
-        UPDATE photo_counts SET n = n - 1 WHERE folder_id = coalesce(OLD.folder_id, 0) AND status = OLD.status;
-        INSERT INTO photo_counts VALUES (coalesce(NEW.folder_id, 0), NEW.status, 1)
-          ON CONFLICT (folder_id, status) DO UPDATE SET n = n + 1;
-      END;
-      CREATE TRIGGER photos_counted_status AFTER UPDATE OF status ON photos WHEN OLD.status != NEW.status BEGIN
-        UPDATE embedding_counts SET n = n - 1
-          WHERE status = OLD.status AND model_id IN (SELECT model_id FROM embeddings WHERE photo_id = NEW.id);
-        INSERT INTO embedding_counts SELECT model_id, NEW.status, 1 FROM embeddings WHERE photo_id = NEW.id
-          ON CONFLICT (model_id, status) DO UPDATE SET n = n + 1;
-      END;
-      -- A deleted photo takes its vectors with it (ON DELETE CASCADE): they are uncounted here, while the
-      -- photo row still exists, and the embeddings trigger below skips rows whose photo is gone.
-      CREATE TRIGGER photos_counted_delete BEFORE DELETE ON photos BEGIN
-        UPDATE photo_counts SET n = n - 1 WHERE folder_id = coalesce(OLD.folder_id, 0) AND status = OLD.status;
-        UPDATE embedding_counts SET n = n - 1
-          WHERE status = OLD.status AND model_id IN (SELECT model_id FROM embeddings WHERE photo_id = OLD.id);
-      END;
-      CREATE TRIGGER embeddings_counted_insert AFTER INSERT ON embeddings BEGIN
-        INSERT INTO embedding_counts SELECT NEW.model_id, status, 1 FROM photos WHERE id = NEW.photo_id
-          ON CONFLICT (model_id, status) DO UPDATE SET n = n + 1;
-      END;
-      CREATE TRIGGER embeddings_counted_delete AFTER DELETE ON embeddings BEGIN
-        UPDATE embedding_counts SET n = n - 1
-          WHERE model_id = OLD.model_id AND status = (SELECT status FROM photos WHERE id = OLD.photo_id);
-      END;
+${COUNT_ALL}
+${COUNTER_TRIGGERS}
     `,
   },
   {

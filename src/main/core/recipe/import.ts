@@ -128,7 +128,7 @@ export async function importRecipe(library: Library, options: ImportRecipeOption
 
   // ---- one transaction ----
   let vectorsStored = 0;
-  catalogue.transaction(() => {
+  catalogue.bulkTransaction(() => {
     if (!resolved.registered) catalogue.registerModel(resolved.model);
     catalogue.insertPhotos(newPhotos);
     const ids = paths.map((p, i) => known[i] ?? catalogue.photoIdByPath(p));
