@@ -10,6 +10,7 @@ import type {
   PhotoId, SearchRequest, SearchResponse, SimilarRequest, TagCount, TrashResult,
 } from '../../../shared/types.js';
 import { Library } from '../library.js';
+import { startCheckpointer, type Checkpointer } from '../catalogue/checkpointer.js';
 import { defaultModelsDir } from '../paths.js';
 import { MediaResolver, type MediaResponse } from './media.js';
 import { ModelManager } from './model-manager.js';
@@ -53,8 +54,13 @@ export class LibraryService implements PhotoSearchApi {
 
   private warming: Promise<void> = Promise.resolve();
 
+  private checkpointer: Checkpointer | null = null;
+
   static async open(options: LibraryServiceOptions): Promise<LibraryService> {
     const service = new LibraryService(Library.open(options.libraryDir), options);
+    // This process answers the UI: its commits never stop to copy the WAL into the database (a worker does).
+    service.library.catalogue.db.pragma('wal_autocheckpoint = 0');
+    service.checkpointer = startCheckpointer(service.library.paths.catalogue);
     await service.models.refresh();
     // Reconcile and load the vector index and the text tower now, off the event loop, so the first
     // query answers at once; a failure here surfaces again, with its message, on the first search.
@@ -80,6 +86,7 @@ export class LibraryService implements PhotoSearchApi {
     await this.indexing.stop();
     await this.search_.close();
     this.models.cancelDownload();
+    await this.checkpointer?.stop();
     this.library.close();
   }
 
