@@ -120,7 +120,7 @@ async function build(): Promise<void> {
     // 1% exact copies: photo i+1 shares photo i's content hash.
     const copy = db.prepare('UPDATE photos SET content_hash = ? WHERE id = ?');
     for (let i = 0; i + 1 < N; i += 100) copy.run(`h${i}`, i + 2);
-    const rate = db.prepare('UPDATE photos SET rating = ? WHERE id = ?');
+    const rate = db.prepare('INSERT INTO ratings(rating, photo_id) VALUES (?, ?)');
     for (let id = 1; id <= N; id++) if (random() < 0.05) rate.run(1 + Math.floor(random() * 5), id);
   })();
   const tag = (ids: number[], name: string) => library.catalogue.addTags(ids, [name]);

@@ -104,7 +104,7 @@ test('counters follow every write path', (t) => {
   assertCounters(catalogue, 'after a bulk write rolled back (triggers still in place)');
 });
 
-test('a catalogue from before the counters is counted when it is upgraded', (t) => {
+test('a catalogue from before the counters is counted when it is upgraded, its ratings kept', (t) => {
   const file = path.join(tempDir(t, 'counters-upgrade-'), 'catalogue.sqlite');
   const old = new Database(file);
   old.pragma('foreign_keys = ON');
@@ -114,6 +114,7 @@ test('a catalogue from before the counters is counted when it is upgraded', (t) 
   old.prepare("INSERT INTO models(id, dim, preprocess_version, added_at) VALUES ('test-model', 4, 'v1', 0)").run();
   const insert = old.prepare('INSERT INTO photos(folder_id, path, status, added_at) VALUES (1, ?, ?, 0)');
   ['ok', 'ok', 'pending', 'missing', 'error'].forEach((status, i) => insert.run(`/p/${i}.jpg`, status));
+  old.prepare('UPDATE photos SET rating = 4 WHERE id IN (1, 4)').run();
   old.prepare("INSERT INTO embeddings(photo_id, model_id, preprocess_version, vector, created_at) VALUES (1, 'test-model', 'v1', x'00', 0), (4, 'test-model', 'v1', x'00', 0)").run();
   old.close();
 
@@ -121,4 +122,9 @@ test('a catalogue from before the counters is counted when it is upgraded', (t) 
   t.after(() => catalogue.close());
   assert.deepEqual(catalogue.statusCounts('test-model'), { photos: 4, embedded: 1, pending: 2, failed: 1, missing: 1 });
   assert.deepEqual(catalogue.listFolders(), [{ id: 1, path: '/p', photoCount: 4 }]);
+  // Ratings moved to their own table (migration 4), the missing photo's included.
+  assert.equal(catalogue.getPhoto(1)?.rating, 4);
+  assert.equal(catalogue.getPhoto(4)?.rating, 4);
+  assert.equal(catalogue.getPhoto(2)?.rating, 0);
+  assert.deepEqual(catalogue.browse({ minRating: 4 }, 0, 10).items.map((p) => p.id), [1]);
 });

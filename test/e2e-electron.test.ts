@@ -150,7 +150,7 @@ describe('desktop app in a real Electron', { skip: skipReason ?? false, timeout:
     await page.locator(`[data-testid="photo-cell"][aria-label="${RED}"][data-rating="3"]`).waitFor();
     const db = new Database(path.join(dir, 'library', 'catalogue.sqlite'), { readonly: true });
     try {
-      const row = db.prepare('SELECT rating FROM photos WHERE path = ?').get(path.join(photosDir, RED)) as { rating: number } | undefined;
+      const row = db.prepare('SELECT coalesce((SELECT rating FROM ratings r WHERE r.photo_id = p.id), 0) AS rating FROM photos p WHERE path = ?').get(path.join(photosDir, RED)) as { rating: number } | undefined;
       assert.equal(row?.rating, 3);
     } finally {
       db.close();

@@ -87,7 +87,9 @@ interface PhotoRow {
   rating: number;
 }
 
-const SUMMARY_COLUMNS = 'id, path, width, height, taken_at, rating, status';
+/** A photo's rating (0 = none), from the ratings table (migration 4). */
+const RATING = 'coalesce((SELECT r.rating FROM ratings r WHERE r.photo_id = photos.id), 0) AS rating';
+const SUMMARY_COLUMNS = `id, path, width, height, taken_at, ${RATING}, status`;
 /** Photos that exist on disk as far as the catalogue knows; 'missing' ones keep their user data but hide. */
 const VISIBLE = "status != 'missing'";
 /** Browse order: newest first by date taken, falling back to file time. */
@@ -256,7 +258,7 @@ export class Catalogue {
   movePhoto(photoId: PhotoId, newPath: string, folderId: number | null, size: number, mtimeMs: number): void {
     this.transaction(() => {
       // The new path may already have been registered as a new photo in this scan; the old row wins.
-      this.db.prepare("DELETE FROM photos WHERE path = ? AND id != ? AND rating = 0 AND id NOT IN (SELECT photo_id FROM photo_tags)").run(newPath, photoId);
+      this.db.prepare('DELETE FROM photos WHERE path = ? AND id != ? AND id NOT IN (SELECT photo_id FROM ratings) AND id NOT IN (SELECT photo_id FROM photo_tags)').run(newPath, photoId);
       const hasVector = this.db.prepare('SELECT 1 FROM embeddings WHERE photo_id = ? LIMIT 1').get(photoId) !== undefined;
       this.db.prepare(
         `UPDATE photos SET path = ?, folder_id = ?, size = ?, mtime_ms = ?, status = ? WHERE id = ?`,
@@ -446,7 +448,7 @@ export class Catalogue {
   // ---------- reading photos ----------
 
   getPhoto(photoId: PhotoId): PhotoDetail | null {
-    const row = this.db.prepare('SELECT * FROM photos WHERE id = ?').get(photoId) as PhotoRow | undefined;
+    const row = this.db.prepare(`SELECT *, ${RATING} FROM photos WHERE id = ?`).get(photoId) as PhotoRow | undefined;
     if (!row) return null;
     return toDetail(row, this.tagsFor([photoId]).get(photoId) ?? []);
   }
@@ -459,7 +461,7 @@ export class Catalogue {
 
   getPhotos(photoIds: PhotoId[]): PhotoDetail[] {
     if (photoIds.length === 0) return [];
-    const rows = this.db.prepare('SELECT * FROM photos WHERE id IN (SELECT value FROM json_each(?))')
+    const rows = this.db.prepare(`SELECT *, ${RATING} FROM photos WHERE id IN (SELECT value FROM json_each(?))`)
       .all(JSON.stringify(photoIds)) as PhotoRow[];
     const tags = this.tagsFor(photoIds);
     const byId = new Map(rows.map((r) => [r.id, toDetail(r, tags.get(r.id) ?? [])]));
@@ -643,8 +645,15 @@ export class Catalogue {
 
   setRating(photoIds: PhotoId[], rating: number): void {
     if (!Number.isInteger(rating) || rating < 0 || rating > 5) throw new Error(`rating must be an integer 0–5, got ${rating}`);
-    // One statement for the whole selection: 10,000 photos in a few milliseconds.
-    this.db.prepare('UPDATE photos SET rating = ? WHERE id IN (SELECT value FROM json_each(?))').run(rating, JSON.stringify(photoIds));
+    // One statement for the whole selection, on the narrow ratings table: 10,000 photos in a few milliseconds.
+    const ids = JSON.stringify(photoIds);
+    if (rating === 0) this.db.prepare('DELETE FROM ratings WHERE photo_id IN (SELECT value FROM json_each(?))').run(ids);
+    else {
+      this.db.prepare(
+        `INSERT INTO ratings(photo_id, rating) SELECT p.id, ? FROM photos p WHERE p.id IN (SELECT value FROM json_each(?))
+         ON CONFLICT(photo_id) DO UPDATE SET rating = excluded.rating`,
+      ).run(rating, ids);
+    }
   }
 
   addTags(photoIds: PhotoId[], names: string[]): void {
@@ -720,7 +729,7 @@ function filterClause(filters: SearchFilters): { where: string; params: (string 
   const parts = [VISIBLE];
   const params: (string | number)[] = [];
   if (filters.minRating !== undefined && filters.minRating > 0) {
-    parts.push('rating >= ?');
+    parts.push('photos.id IN (SELECT photo_id FROM ratings WHERE rating >= ?)');
     params.push(filters.minRating);
   }
   if (filters.folderId !== undefined) {
