@@ -310,10 +310,9 @@ async function measure(): Promise<void> {
   for (const row of [...rows, ...searchRows]) {
     console.log(`  ${row.pass ? 'ok  ' : 'MISS'} ${row.what.padEnd(26)} p50 ${row.p50.toFixed(1).padStart(7)} ms  p95 ${row.p95.toFixed(1).padStart(7)} ms  max ${row.max.toFixed(1).padStart(7)} ms  (${row.target})`);
   }
-  // Catalogue calls are synchronous in the host: the slowest single one blocks its loop for as long.
-  const longest = rows.reduce((a, row) => (row.max > a.max ? row : a));
-  const blockedMs = Math.max(stallMs, longest.max);
-  console.log(`  ${blockedMs <= 50 ? 'ok  ' : 'MISS'} event-loop stall: delay monitor max ${stallMs.toFixed(0)} ms; longest synchronous call ${longest.max.toFixed(0)} ms (${longest.what}) (target ≤ 50 ms)`);
+  // The delay monitor and the gap watchdog see the loop itself: a call that yields (deep browse, exact filtered
+  // search) may take longer than 50 ms in all without ever holding the loop that long.
+  console.log(`  ${stallMs <= 50 && gaps.length === 0 ? 'ok  ' : 'MISS'} event-loop stall while serving the calls: delay monitor max ${stallMs.toFixed(0)} ms, ${gaps.length} gaps over 100 ms (target ≤ 50 ms)`);
   if (gaps.length) console.log(`  loop gaps over 100 ms: ${gaps.map((g) => `${g.ms.toFixed(0)} ms during ${g.what}`).join('; ')}`);
   console.log(`  ${rebuildStallMs <= 50 ? 'ok  ' : 'MISS'} event-loop delay during the rebuild (delay monitor max): ${rebuildStallMs.toFixed(0)} ms (target ≤ 50 ms)`);
   console.log(`  ${busyP95 <= 2 * idleP95 ? 'ok  ' : 'MISS'} findSimilar during a rebuild: p95 ${busyP95.toFixed(1)} ms over ${duringRebuild.length} queries, idle p95 ${idleP95.toFixed(1)} ms (target ≤ 2× idle)`);
