@@ -4,9 +4,15 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { migrate } from './migrations.js';
 
+export const PAGE_SIZE = 16384;
+
 export function openDatabase(file: string, options: { readonly?: boolean } = {}): Database.Database {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const db = new Database(file, { readonly: options.readonly ?? false });
+  // A new catalogue uses 16 KiB pages: a 2 KiB vector row then fits in its page, several to a page, where
+  // 4 KiB pages spill each one onto an overflow page of its own and double the file (2.85 GB at 624k).
+  // (The size can only be chosen before the first table exists; older catalogues keep theirs.)
+  if (!options.readonly && (db.pragma('page_count', { simple: true }) as number) === 0) db.pragma(`page_size = ${PAGE_SIZE}`);
   // WAL: the indexer process writes while the UI process reads; NORMAL is durable at each checkpoint
   // and loses at most the last transaction on power loss (never corrupts).
   db.pragma('journal_mode = WAL');
