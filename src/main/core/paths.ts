@@ -45,11 +45,7 @@ export function libraryPaths(dir: string): LibraryPaths {
   };
 }
 
-/** True when `child` is `parent` or lies below it (both resolved; no `..` escape, no other drive). */
-export function isInside(child: string, parent: string): boolean {
-  const rel = path.relative(parent, child);
-  return rel === '' || (!!rel && !rel.startsWith('..') && !path.isAbsolute(rel));
-}
+export { isInside } from './inside.js';
 
 /** Thumbnail cache file of a photo, spread over 256 subfolders so no folder holds 624k files. */
 export function thumbnailPath(paths: LibraryPaths, photoId: number): string {

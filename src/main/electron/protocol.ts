@@ -8,6 +8,7 @@ import { Readable } from 'node:stream';
 import { MEDIA_PROTOCOL, type MediaKind } from '../../shared/api.js';
 import { APP_HOST, APP_SCHEME } from '../../shared/app-url.js';
 import type { MediaFile } from '../host/host-client.js';
+import { isInside } from '../core/inside.js';
 
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'none'",
@@ -67,7 +68,7 @@ export function handleAppProtocol(rendererDir: string): void {
     }
     if (relative === '/' || relative === '') relative = '/index.html';
     const file = path.resolve(root, `.${relative}`);
-    if (!file.startsWith(root + path.sep) || relative.includes('\0')) return notFound();
+    if (!isInside(file, root) || file === root || relative.includes('\0')) return notFound();
     try {
       const body = await readFile(file);
       const type = CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
