@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { Library } from '../library.js';
 import { VectorSearchService } from '../vector/search-worker.js';
 import { reconcileIndex } from '../vector/reconcile.js';
+import { buildFromCatalogue } from '../vector/build-from-catalogue.js';
 import { modelFolderName } from '../service/model-manager.js';
 
 export interface ScoredPhoto {
@@ -48,7 +49,7 @@ class WorkerVectorStore implements VectorStore {
   async open(): Promise<void> {
     // With no usable index there is nothing to answer from meanwhile: build it here, once.
     let info = await this.service.load(this.dir, { modelId: this.modelId, dim: this.dim }).catch(() => null);
-    if (!info) info = await this.buildInline();
+    if (!info) info = await buildFromCatalogue(this.service, this.library, this.modelId, this.dim, this.dir);
     this.size = info.size;
     await this.sync(info.lastEmbeddingId);
   }
@@ -65,16 +66,6 @@ class WorkerVectorStore implements VectorStore {
 
   whenRebuilt(): Promise<void> {
     return this.rebuilding?.done ?? Promise.resolve();
-  }
-
-  private async buildInline() {
-    const info = await this.service.build(this.library.catalogue.iterateEmbeddings(this.modelId, 0), {
-      modelId: this.modelId,
-      dim: this.dim,
-      workDir: this.library.paths.dir,
-    });
-    await this.service.save(this.dir);
-    return info;
   }
 
   /**

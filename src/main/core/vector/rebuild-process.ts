@@ -5,6 +5,7 @@
 // Started with child_process.fork(REBUILD_ENTRY, [libraryDir, modelId, dim, indexDir]); posts
 // { type: 'done', info } or { type: 'error', message }.
 import { Library } from '../library.js';
+import { buildFromCatalogue } from './build-from-catalogue.js';
 import { VectorSearchService } from './search-worker.js';
 
 async function main(): Promise<void> {
@@ -14,8 +15,7 @@ async function main(): Promise<void> {
   const library = Library.open(libraryDir);
   const service = VectorSearchService.start();
   try {
-    const info = await service.build(library.catalogue.iterateEmbeddings(modelId, 0), { modelId, dim, workDir: library.paths.dir });
-    await service.save(indexDir);
+    const info = await buildFromCatalogue(service, library, modelId, dim, indexDir);
     process.send?.({ type: 'done', info });
   } finally {
     await service.close();
