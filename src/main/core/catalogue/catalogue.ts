@@ -525,34 +525,27 @@ export class Catalogue {
     return this.anchors;
   }
 
-  private extendAnchors(filters: SearchFilters, index: number, maxSteps = Infinity): void {
+  /** Finds positions until `index` is known, the list is complete, or the deadline passes; returns the list. */
+  private extendAnchors(filters: SearchFilters, index: number, deadline = Infinity) {
     const anchors = this.anchorList(filters);
-    for (let step = 0; step < maxSteps && anchors.keys.length <= index && !anchors.complete; step++) {
+    while (anchors.keys.length <= index && !anchors.complete && performance.now() < deadline) {
       const last = anchors.keys[anchors.keys.length - 1];
-      let next: [number, number] | undefined;
-      if (last) {
-        const { where, params } = afterAnchorClause(filters, last);
-        next = this.db.prepare(`SELECT ${BROWSE_KEY}, id FROM photos WHERE ${where} ORDER BY ${BROWSE_ORDER} LIMIT 1 OFFSET ${ANCHOR_EVERY}`)
-          .raw(true).get(...params) as [number, number] | undefined;
-      } else {
-        const { where, params } = filterClause(filters);
-        next = this.db.prepare(`SELECT ${BROWSE_KEY}, id FROM photos WHERE ${where} ORDER BY ${BROWSE_ORDER} LIMIT 1`).raw(true).get(...params) as [number, number] | undefined;
-      }
+      const { where, params } = last ? afterAnchorClause(filters, last) : filterClause(filters);
+      // From the last position, the one ANCHOR_EVERY rows further; with none yet, the first row.
+      const next = this.db.prepare(`SELECT ${BROWSE_KEY}, id FROM photos WHERE ${where} ORDER BY ${BROWSE_ORDER} LIMIT 1 OFFSET ${last ? ANCHOR_EVERY : 0}`)
+        .raw(true).get(...params) as [number, number] | undefined;
       if (next) anchors.keys.push(next);
       else anchors.complete = true;
     }
+    return anchors;
   }
 
-  /** Readies the position a browse page at `offset` starts from, yielding to the event loop as it goes. */
+  /** Readies the position a browse page at `offset` starts from, yielding to the event loop every 20 ms. */
   async prepareBrowse(filters: SearchFilters, offset: number): Promise<void> {
     if (offset < ANCHOR_EVERY) return;
     const index = Math.floor(offset / ANCHOR_EVERY);
     for (;;) {
-      const started = performance.now();
-      while (performance.now() - started < 20 && !this.anchorList(filters).complete && this.anchorList(filters).keys.length <= index) {
-        this.extendAnchors(filters, index, 1);
-      }
-      const anchors = this.anchorList(filters);
+      const anchors = this.extendAnchors(filters, index, performance.now() + 20);
       if (anchors.complete || anchors.keys.length > index) return;
       await new Promise((resolve) => setImmediate(resolve));
     }
@@ -560,8 +553,7 @@ export class Catalogue {
 
   private browseAnchor(filters: SearchFilters, offset: number): { key: [number, number]; offset: number } | null {
     const wanted = Math.floor(offset / ANCHOR_EVERY);
-    this.extendAnchors(filters, wanted);
-    const keys = this.anchorList(filters).keys;
+    const { keys } = this.extendAnchors(filters, wanted);
     const index = Math.min(wanted, keys.length - 1);
     if (index < 1) return null;
     return { key: keys[index], offset: index * ANCHOR_EVERY };
