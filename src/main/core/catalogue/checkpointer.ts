@@ -21,9 +21,12 @@ export function startCheckpointer(file: string, intervalMs = INTERVAL_MS): Check
     async stop() {
       worker.postMessage('stop');
       await new Promise<void>((resolve) => {
-        worker.once('exit', () => resolve());
-        const timer = setTimeout(() => void worker.terminate().then(() => resolve()), 5000);
-        worker.once('exit', () => clearTimeout(timer));
+        // A worker that does not stop within 5 s is terminated; its 'exit' settles this either way.
+        const timer = setTimeout(() => void worker.terminate(), 5000);
+        worker.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
       });
     },
   };

@@ -14,7 +14,7 @@ export const COUNT_ALL = `
       INSERT INTO embedding_counts SELECT e.model_id, p.status, count(*) FROM embeddings e JOIN photos p ON p.id = e.photo_id GROUP BY 1, 2;
 `;
 
-/** Keep the counters of migration 2 exact on every write; bulk writers drop them and count again (withoutCounters). */
+/** Keep the counters of migration 2 exact on every write; bulk writers drop them and count again (Catalogue.bulkTransaction). */
 export const COUNTER_TRIGGERS = `
 
       CREATE TRIGGER photos_counted_insert AFTER INSERT ON photos BEGIN
