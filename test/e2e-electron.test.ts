@@ -239,6 +239,8 @@ describe('desktop app in a real Electron', { skip: skipReason ?? false, timeout:
     await page.getByTestId('filter-rating').selectOption('3');
     assert.deepEqual(await waitForGrid(page, (names) => names.length === 1, 'rating filter after relaunch'), [RED]);
     assert.equal(await page.getByTestId('toast').filter({ hasText: 'restarted' }).count(), 0, 'a normal start announces no restart');
+    // The thumbnail arrives through the new library host's media answers.
+    await page.waitForFunction(() => document.querySelector('[data-testid="photo-cell"] img')?.naturalWidth > 0);
     await shot('06-relaunched');
   });
 
