@@ -1,33 +1,20 @@
 // The virtualised thumbnail grid: only the rows in view (plus a few) exist in the DOM, whatever the
-// number of results, and the pages under them are fetched as they come into view.
-import { memo, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
-import { useVirtualizer } from '@tanstack/react-virtual';
+// number of results, and the pages under them are fetched as they come into view. The rows are
+// placed by hand (they all have one height). Rows taller than 30M px in all (over ~1.2M photos at
+// 180 px in a 1600 px window) are mapped onto a 30M px scroll proportionally, since Chromium can't
+// lay out an element taller than ~33.5M px; the thumbnails keep their size (src/shared/grid-layout.ts).
+import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
+import { flushSync } from 'react-dom';
 import type { PhotoSearchClient } from '../../shared/api.js';
 import type { PhotoSummary } from '../../shared/types.js';
 import type { ResultsSnapshot, ResultsStore } from '../state/results.js';
 import { isSelected, type Selection } from '../state/selection.js';
 import { fileName } from '../format.js';
+import { contentOffset, GAP, gridLayout, offsetToReveal, PADDING, rowTop, scrollScale, scrollTopFor, visibleRows, type GridLayout } from '../../shared/grid-layout.js';
 import { Icon } from './icons.js';
 
-const GAP = 6;
-const PADDING = 14;
-/** Chromium stops laying out near 33.5M px; stay well under it by adding columns for huge lists. */
-const MAX_SCROLL_HEIGHT = 30_000_000;
-
-export interface GridLayout {
-  columns: number;
-  cellSize: number;
-  rowHeight: number;
-}
-
-export function gridLayout(width: number, targetSize: number, total: number): GridLayout {
-  const usable = Math.max(1, width - 2 * PADDING);
-  let columns = Math.max(1, Math.floor((usable + GAP) / (targetSize + GAP)));
-  // height ≈ total/columns × usable/columns, so columns ≥ √(total × usable / max).
-  columns = Math.max(columns, Math.ceil(Math.sqrt((total * usable) / MAX_SCROLL_HEIGHT)));
-  const cellSize = Math.max(1, (usable - GAP * (columns - 1)) / columns);
-  return { columns, cellSize, rowHeight: cellSize + GAP };
-}
+/** Rows rendered beyond the viewport each way. */
+const OVERSCAN = 3;
 
 export interface GridClick {
   index: number;
@@ -60,17 +47,24 @@ interface Props {
   emptyAction?: EmptyAction;
 }
 
+interface RowRange {
+  first: number;
+  last: number;
+}
+
 export function PhotoGrid(props: Props) {
   const { client, store, snapshot, selection, focusIndex, thumbSize } = props;
   const total = snapshot.total ?? 0;
   const scrollRef = useRef<HTMLDivElement>(null);
-  const [width, setWidth] = useState(0);
+  const layerRef = useRef<HTMLDivElement>(null);
+  const [size, setSize] = useState({ width: 0, height: 0 });
 
   useLayoutEffect(() => {
     const element = scrollRef.current;
     if (!element) return;
-    setWidth(element.clientWidth);
-    const observer = new ResizeObserver(() => setWidth(element.clientWidth));
+    const measure = () => setSize((current) => (current.width === element.clientWidth && current.height === element.clientHeight ? current : { width: element.clientWidth, height: element.clientHeight }));
+    measure();
+    const observer = new ResizeObserver(measure);
     observer.observe(element);
     return () => observer.disconnect();
   }, []);
@@ -80,38 +74,99 @@ export function PhotoGrid(props: Props) {
     if (document.activeElement === document.body || document.activeElement === null) scrollRef.current?.focus({ preventScroll: true });
   }, []);
 
-  const layout = gridLayout(width, thumbSize, total);
-  const rowCount = width > 0 ? Math.ceil(total / layout.columns) : 0;
-  const virtualizer = useVirtualizer({
-    count: rowCount,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => layout.rowHeight,
-    overscan: 3,
-    paddingStart: PADDING,
-    paddingEnd: PADDING,
+  const layout = gridLayout(size.width, thumbSize, size.width > 0 ? total : 0);
+  const viewportHeight = size.height;
+  const scale = scrollScale(layout, viewportHeight);
+  const [range, setRange] = useState<RowRange>({ first: 0, last: -1 });
+
+  // The committed geometry, for the scroll listener (which outlives renders). First of the layout effects.
+  const geometry = useRef({ layout, viewportHeight, range });
+  useLayoutEffect(() => {
+    geometry.current = { layout, viewportHeight, range };
   });
 
-  useEffect(() => {
-    virtualizer.measure();
-  }, [virtualizer, layout.rowHeight, layout.columns]);
+  /**
+   * Places the layer of rendered rows for the current scroll position. Rows sit inside the layer at
+   * their distance from the first rendered row; the layer follows the scroll natively when the scale is
+   * 1 and is moved by the rest ((scale - 1) × scrollTop) otherwise.
+   */
+  const placeLayer = useCallback((rendered: RowRange) => {
+    const element = scrollRef.current;
+    const layer = layerRef.current;
+    if (!element || !layer) return;
+    const { layout, viewportHeight } = geometry.current;
+    const top = element.scrollTop;
+    const y = rowTop(layout, rendered.first) - contentOffset(layout, top, viewportHeight) + top;
+    const transform = `translateY(${y}px)`;
+    if (layer.style.transform !== transform) layer.style.transform = transform;
+  }, []);
 
-  const rows = virtualizer.getVirtualItems();
-  const firstRow = rows[0]?.index ?? 0;
-  const lastRow = rows[rows.length - 1]?.index ?? 0;
+  /** Works out the rows for the current scroll position; re-renders only when they change. */
+  const sync = useCallback((urgent: boolean) => {
+    const element = scrollRef.current;
+    if (!element) return;
+    const { layout, viewportHeight, range } = geometry.current;
+    const next = visibleRows(layout, contentOffset(layout, element.scrollTop, viewportHeight), viewportHeight, OVERSCAN);
+    if (next.first === range.first && next.last === range.last) {
+      placeLayer(range);
+      return;
+    }
+    // Inside a scroll event the new rows must be in this frame's paint.
+    if (urgent) flushSync(() => setRange(next));
+    else setRange(next);
+  }, [placeLayer]);
+
   useEffect(() => {
-    if (rowCount === 0) return;
+    const element = scrollRef.current;
+    if (!element) return;
+    const onScroll = () => sync(true);
+    element.addEventListener('scroll', onScroll, { passive: true });
+    return () => element.removeEventListener('scroll', onScroll);
+  }, [sync]);
+
+  // A new size, thumbnail size or total: the rows for the (possibly clamped) scroll position.
+  useLayoutEffect(() => sync(false), [sync, layout.scrollHeight, layout.contentHeight, layout.columns, layout.rowHeight, viewportHeight]);
+
+  // After every render, the layer goes where the rendered rows belong.
+  useLayoutEffect(() => placeLayer(range));
+
+  const rowCount = layout.rows;
+  const firstRow = range.first;
+  const lastRow = range.last;
+  useEffect(() => {
+    if (rowCount === 0 || lastRow < firstRow) return;
     // The rows on screen first, then about a screen more either way, so paging rarely shows blanks.
     const span = (lastRow - firstRow + 1) * layout.columns;
     store.request(firstRow * layout.columns, (lastRow + 1) * layout.columns - 1, span);
   }, [store, firstRow, lastRow, layout.columns, rowCount, snapshot.total]);
+
+  /** Scrolls so that `index` is wholly in view, if it is not already. */
+  const reveal = useCallback((index: number) => {
+    const element = scrollRef.current;
+    const { layout, viewportHeight } = geometry.current;
+    if (!element || layout.rows === 0) return;
+    const row = Math.max(0, Math.min(layout.rows - 1, Math.floor(index / layout.columns)));
+    const target = offsetToReveal(layout, row, contentOffset(layout, element.scrollTop, viewportHeight), viewportHeight);
+    if (target !== null) element.scrollTop = scrollTopFor(layout, target, viewportHeight);
+  }, []);
 
   // Keep the keyboard focus in view.
   const lastFocus = useRef(focusIndex);
   useEffect(() => {
     if (focusIndex === lastFocus.current) return;
     lastFocus.current = focusIndex;
-    if (focusIndex >= 0 && rowCount > 0) virtualizer.scrollToIndex(Math.floor(focusIndex / layout.columns), { align: 'auto' });
-  }, [focusIndex, layout.columns, rowCount, virtualizer]);
+    if (focusIndex >= 0 && rowCount > 0) reveal(focusIndex);
+  }, [focusIndex, rowCount, reveal]);
+
+  /** The first photo wholly on screen: where the keyboard starts when nothing has focus yet. */
+  function firstShown(): number {
+    const element = scrollRef.current;
+    if (!element || layout.rows === 0) return 0;
+    const offset = contentOffset(layout, element.scrollTop, viewportHeight);
+    let row = Math.max(0, Math.floor((offset - PADDING) / layout.rowHeight));
+    if (rowTop(layout, row) < offset - 0.5 && row < layout.rows - 1) row++;
+    return Math.min(total - 1, row * layout.columns);
+  }
 
   function onKeyDown(event: KeyboardEvent<HTMLDivElement>) {
     if (total === 0) return;
@@ -131,8 +186,9 @@ export function PhotoGrid(props: Props) {
     if (event.key in moves && !mod) {
       event.preventDefault();
       let target = moves[event.key];
-      if (focusIndex < 0) target = 0;
-      if (event.key === 'ArrowDown' && target > total - 1 && Math.floor(current / layout.columns) < Math.floor((total - 1) / layout.columns)) target = total - 1;
+      // Nothing focused yet: Home and End go where they say, the other keys start on the first photo in view.
+      if (focusIndex < 0 && event.key !== 'Home' && event.key !== 'End') target = firstShown();
+      else if (event.key === 'ArrowDown' && target > total - 1 && Math.floor(current / layout.columns) < Math.floor((total - 1) / layout.columns)) target = total - 1;
       if (target < 0 || target > total - 1) {
         target = event.key.startsWith('Page') ? Math.max(0, Math.min(total - 1, target)) : current;
       }
@@ -169,6 +225,7 @@ export function PhotoGrid(props: Props) {
       data-testid="photo-grid"
       data-total={total}
       data-columns={layout.columns}
+      data-scroll-scale={Number(scale.toFixed(4))}
       onKeyDown={onKeyDown}
     >
       {empty && (
@@ -184,43 +241,53 @@ export function PhotoGrid(props: Props) {
           )}
         </div>
       )}
-      <div className="grid-inner" style={{ height: virtualizer.getTotalSize() }}>
-        {rows.map((row) => {
-          const start = row.index * layout.columns;
-          const cells = [];
-          for (let column = 0; column < layout.columns; column++) {
-            const index = start + column;
-            if (index >= total) break;
-            const item = store.getItem(index);
-            cells.push(
-              <GridCell
-                key={item ? `p${item.id}` : `i${index}`}
-                index={index}
-                item={item}
-                size={layout.cellSize}
-                selected={item ? isSelected(selection, item.id) : false}
-                focused={index === focusIndex}
-                src={item ? client.mediaUrl('thumb', item.id) : null}
-                onClick={props.onClick}
-                onOpen={props.onOpen}
-              />,
-            );
-          }
-          return (
-            <div
-              key={row.index}
-              role="row"
-              aria-rowindex={row.index + 1}
-              className="grid-row"
-              style={{ transform: `translateY(${row.start}px)`, height: layout.cellSize, gap: GAP, left: PADDING, right: PADDING }}
-            >
-              {cells}
-            </div>
-          );
-        })}
+      <div className="grid-inner" style={{ height: layout.scrollHeight }}>
+        {/* Scaled, the layer moves on every scroll: its own compositing layer spares a repaint per frame. */}
+        <div className="grid-layer" ref={layerRef} style={{ position: 'absolute', top: 0, left: 0, right: 0, willChange: scale > 1 ? 'transform' : undefined }}>
+          {renderRows(layout, range, total)}
+        </div>
       </div>
     </div>
   );
+
+  function renderRows(layout: GridLayout, range: RowRange, total: number) {
+    const rows = [];
+    const base = rowTop(layout, range.first);
+    for (let row = range.first; row <= range.last; row++) {
+      const start = row * layout.columns;
+      const cells = [];
+      for (let column = 0; column < layout.columns; column++) {
+        const index = start + column;
+        if (index >= total) break;
+        const item = store.getItem(index);
+        cells.push(
+          <GridCell
+            key={item ? `p${item.id}` : `i${index}`}
+            index={index}
+            item={item}
+            size={layout.cellSize}
+            selected={item ? isSelected(selection, item.id) : false}
+            focused={index === focusIndex}
+            src={item ? client.mediaUrl('thumb', item.id) : null}
+            onClick={props.onClick}
+            onOpen={props.onOpen}
+          />,
+        );
+      }
+      rows.push(
+        <div
+          key={row}
+          role="row"
+          aria-rowindex={row + 1}
+          className="grid-row"
+          style={{ transform: `translateY(${rowTop(layout, row) - base}px)`, height: layout.cellSize, gap: GAP, left: PADDING, right: PADDING }}
+        >
+          {cells}
+        </div>,
+      );
+    }
+    return rows;
+  }
 }
 
 /** Clearing src of an image that leaves the DOM cancels its download if it is still under way. */
