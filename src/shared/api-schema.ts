@@ -59,7 +59,9 @@ export const apiArgSchemas = {
   getModelStatus: none,
   downloadModel: z.tuple([z.string().regex(/^[\w.-]+\/[\w.-]+$/).nullable()]),
   useModelFolder: z.tuple([absolutePath]),
-  findDuplicates: none,
+  getDuplicates: z.tuple([z.number().int().min(0).max(10_000_000), z.number().int().min(1).max(500)]),
+  startDuplicateScan: none,
+  cancelDuplicateScan: none,
   trashPhotos: z.tuple([photoIds]),
 } satisfies Record<ApiMethod, z.ZodType>;
 

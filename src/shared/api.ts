@@ -2,7 +2,7 @@
 // Desktop's shared IPC type file). Electron's preload and web mode's HTTP client both implement
 // PhotoSearchClient; the main process and the web server both dispatch to one PhotoSearchApi.
 import type {
-  DuplicateGroup, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
+  DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
   PhotoId, SearchRequest, SearchResponse, SimilarRequest, TagCount, TrashResult, ApiEvent,
 } from './types.js';
 
@@ -34,7 +34,11 @@ export interface PhotoSearchApi {
   downloadModel(modelId: string | null): Promise<void>;
   useModelFolder(path: string): Promise<ModelStatus>;
 
-  findDuplicates(): Promise<DuplicateGroup[]>;
+  /** Kept duplicate groups (exact copies first), a page at a time, with the scan's state. */
+  getDuplicates(offset: number, limit: number): Promise<DuplicatesPage>;
+  /** Starts a background scan (progress arrives as 'duplicates' events); resolves at once. */
+  startDuplicateScan(): Promise<DuplicateScanStatus>;
+  cancelDuplicateScan(): Promise<DuplicateScanStatus>;
   /** Moves files to the system trash (never deletes) and marks them missing. */
   trashPhotos(photoIds: PhotoId[]): Promise<TrashResult>;
 }
@@ -48,7 +52,7 @@ export const API_METHODS = Object.keys({
   getStatus: 1, listFolders: 1, addFolder: 1, removeFolder: 1, pickFolder: 1, search: 1, findSimilar: 1, getPhoto: 1,
   setRating: 1, addTags: 1, removeTags: 1, listTags: 1, startIndexing: 1, pauseIndexing: 1, resumeIndexing: 1,
   cancelIndexing: 1, getIndexingProgress: 1, listFailed: 1, getModelStatus: 1, downloadModel: 1, useModelFolder: 1,
-  findDuplicates: 1, trashPhotos: 1,
+  getDuplicates: 1, startDuplicateScan: 1, cancelDuplicateScan: 1, trashPhotos: 1,
 } satisfies Record<ApiMethod, 1>) as ApiMethod[];
 
 export type MediaKind = 'thumb' | 'full';

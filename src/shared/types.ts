@@ -128,6 +128,32 @@ export interface DuplicateGroup {
   similarity: number;
 }
 
+/** The background duplicate scan: what runs now, and what the kept results cover. */
+export interface DuplicateScanStatus {
+  state: 'never' | 'running' | 'done' | 'cancelled' | 'failed';
+  /** While running: an incremental scan checks only photos embedded since the last one. */
+  incremental: boolean;
+  stage: 'vectors' | 'hashing' | 'grouping' | null;
+  done: number;
+  total: number;
+  /** When the kept results were computed (null: never). */
+  finishedAt: number | null;
+  error: string | null;
+  /** Groups in the kept results, and the copies they hold beyond one per group. */
+  groups: number;
+  removable: number;
+  /** Photos embedded since the kept results were computed, not yet checked. */
+  unchecked: number;
+}
+
+export interface DuplicatesPage {
+  scan: DuplicateScanStatus;
+  /** Groups in the kept results (the page holds at most `limit` of them). */
+  total: number;
+  offset: number;
+  groups: DuplicateGroup[];
+}
+
 export interface TrashResult {
   trashed: PhotoId[];
   failed: { id: PhotoId; error: string }[];
@@ -137,6 +163,7 @@ export type ApiEvent =
   | { type: 'indexing'; progress: IndexingProgress }
   | { type: 'model'; status: ModelStatus }
   | { type: 'library-changed' }
+  | { type: 'duplicates'; scan: DuplicateScanStatus }
   /** The desktop app's library process: restarting after it stopped, ready again, or given up on. */
   | { type: 'host'; state: HostState; message: string };
 

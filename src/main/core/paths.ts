@@ -32,6 +32,8 @@ export interface LibraryPaths {
   vectorIndex: string;
   /** JPEG conversions of photos browsers cannot show (TIFF, HEIC…), for the viewer. */
   views: string;
+  /** The last duplicate scan's groups (duplicates/scan-store.ts). */
+  duplicates: string;
 }
 
 export function libraryPaths(dir: string): LibraryPaths {
@@ -42,6 +44,7 @@ export function libraryPaths(dir: string): LibraryPaths {
     thumbnails: path.join(root, 'thumbnails'),
     vectorIndex: path.join(root, 'vector-index'),
     views: path.join(root, 'views'),
+    duplicates: path.join(root, 'duplicates.json'),
   };
 }
 

@@ -1,8 +1,10 @@
 // Duplicates: groups of exact copies and near-identical photos, the suggested keeper highlighted,
 // the others ticked for the system trash (after a confirmation; nothing is ever deleted outright).
-import { useState } from 'react';
+// The scan runs in the background (progress, cancel) and its results are kept: the view shows the last
+// results at once, a page of groups at a time, and photos added since are checked by a quicker scan.
+import { useCallback, useEffect, useState } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
-import type { DuplicateGroup, PhotoId } from '../../shared/types.js';
+import type { DuplicateGroup, DuplicateScanStatus, PhotoId } from '../../shared/types.js';
 import { fileName, formatBytes, formatCount, formatDate } from '../format.js';
 import { notify, notifyError } from '../toast.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
@@ -12,6 +14,9 @@ interface Props {
   client: PhotoSearchClient;
   onTrashed(): void;
 }
+
+/** Groups fetched per page. */
+const PAGE = 50;
 
 /**
  * Only exact copies start ticked: they are the same bytes, so nothing is lost. Near duplicates can
@@ -26,27 +31,73 @@ function defaultChoice(groups: DuplicateGroup[]): Set<PhotoId> {
   return chosen;
 }
 
-/** Exact copies first (certain), then near duplicates, most similar first. */
-function byCertainty(groups: DuplicateGroup[]): DuplicateGroup[] {
-  return [...groups].sort((a, b) => (a.kind === b.kind ? b.similarity - a.similarity : a.kind === 'exact' ? -1 : 1));
-}
+const STAGE_LABEL: Record<NonNullable<DuplicateScanStatus['stage']>, string> = {
+  vectors: 'Comparing photos',
+  hashing: 'Confirming look-alikes',
+  grouping: 'Grouping',
+};
 
 export function DuplicatesView({ client, onTrashed }: Props) {
+  const [scan, setScan] = useState<DuplicateScanStatus | null>(null);
   const [groups, setGroups] = useState<DuplicateGroup[] | null>(null);
-  const [loading, setLoading] = useState(false);
+  const [total, setTotal] = useState(0);
   const [chosen, setChosen] = useState<Set<PhotoId>>(new Set());
   const [confirming, setConfirming] = useState(false);
+  const [loadingMore, setLoadingMore] = useState(false);
 
-  async function find() {
-    setLoading(true);
+  const load = useCallback(async () => {
     try {
-      const found = byCertainty(await client.findDuplicates());
-      setGroups(found);
-      setChosen(defaultChoice(found));
+      const page = await client.getDuplicates(0, PAGE);
+      setScan(page.scan);
+      setGroups(page.scan.state === 'never' ? null : page.groups);
+      setTotal(page.total);
+      setChosen(defaultChoice(page.groups));
+    } catch (error) {
+      notifyError(error);
+    }
+  }, [client]);
+
+  useEffect(() => {
+    void load();
+    let previous: DuplicateScanStatus['state'] | null = null;
+    return client.onEvent((event) => {
+      if (event.type !== 'duplicates') return;
+      setScan(event.scan);
+      // A scan that just finished: show its results.
+      if (previous === 'running' && event.scan.state === 'done') void load();
+      if (previous === 'running' && event.scan.state === 'failed') notify(`The duplicate scan failed: ${event.scan.error ?? 'unknown error'}`, 'error');
+      previous = event.scan.state;
+    });
+  }, [client, load]);
+
+  async function start() {
+    try {
+      setScan(await client.startDuplicateScan());
+    } catch (error) {
+      notifyError(error);
+    }
+  }
+
+  async function cancel() {
+    try {
+      setScan(await client.cancelDuplicateScan());
+    } catch (error) {
+      notifyError(error);
+    }
+  }
+
+  async function more() {
+    if (!groups) return;
+    setLoadingMore(true);
+    try {
+      const page = await client.getDuplicates(groups.length, PAGE);
+      setGroups([...groups, ...page.groups]);
+      setTotal(page.total);
+      setChosen((current) => new Set([...current, ...defaultChoice(page.groups)]));
     } catch (error) {
       notifyError(error);
     } finally {
-      setLoading(false);
+      setLoadingMore(false);
     }
   }
 
@@ -78,6 +129,8 @@ export function DuplicatesView({ client, onTrashed }: Props) {
       return next;
     });
 
+  const running = scan?.state === 'running';
+  const startLabel = running ? 'Scanning…' : scan?.state === 'never' || !scan ? 'Find duplicates' : scan.unchecked > 0 ? `Check ${formatCount(scan.unchecked)} new photos` : 'Scan again';
   const wasted = groups ? groups.flatMap((g) => g.photos).filter((p) => chosen.has(p.id)).reduce((sum, p) => sum + p.size, 0) : 0;
 
   return (
@@ -91,9 +144,14 @@ export function DuplicatesView({ client, onTrashed }: Props) {
           </p>
         </div>
         <div className="button-row">
-          <button type="button" onClick={() => void find()} disabled={loading} data-testid="find-duplicates">
-            <Icon name="copies" /> {loading ? 'Looking…' : groups ? 'Look again' : 'Find duplicates'}
+          <button type="button" onClick={() => void start()} disabled={running || !scan} data-testid="find-duplicates">
+            <Icon name="copies" /> {startLabel}
           </button>
+          {running && (
+            <button type="button" onClick={() => void cancel()} data-testid="cancel-duplicates">
+              Cancel
+            </button>
+          )}
           {groups && groups.length > 0 && (
             <button type="button" className="danger" disabled={chosen.size === 0} onClick={() => setConfirming(true)} data-testid="trash-duplicates">
               <Icon name="trash" /> {chosen.size === 0 ? 'Move to trash' : `Move ${formatCount(chosen.size)} to trash`} {wasted > 0 && <span className="muted-inverse">({formatBytes(wasted)})</span>}
@@ -101,16 +159,31 @@ export function DuplicatesView({ client, onTrashed }: Props) {
           )}
         </div>
       </div>
-      {loading && !groups && (
-        <div className="empty-note" role="status">
-          <div className="spinner" aria-hidden="true" />
-          <p>Comparing photos… on a large library this takes a while.</p>
+      {running && scan && (
+        <div className="scan-progress" role="status" data-testid="duplicates-progress">
+          <p>
+            {scan.stage ? STAGE_LABEL[scan.stage] : 'Starting'}
+            {scan.incremental ? ' (new photos only)' : ''}
+            {scan.total > 0 ? ` · ${formatCount(scan.done)} of ${formatCount(scan.total)}` : '…'}
+          </p>
+          <div className={`progress${scan.total > 0 ? '' : ' indeterminate'}`} role="progressbar" aria-valuemin={0} aria-valuemax={scan.total} aria-valuenow={scan.done}>
+            <div className="progress-fill" style={scan.total > 0 ? { width: `${(100 * scan.done) / scan.total}%` } : undefined} />
+          </div>
+          <p className="muted small">It runs in the background: browse and search meanwhile, or come back later.</p>
         </div>
       )}
-      {!loading && !groups && (
-        <p className="empty-note" data-testid="duplicates-intro">Nothing checked yet. “Find duplicates” compares every indexed photo; nothing is moved until you confirm.</p>
+      {scan?.state === 'failed' && <p className="empty-note error" role="alert">The last scan failed: {scan.error}</p>}
+      {scan?.state === 'cancelled' && <p className="muted small" data-testid="duplicates-cancelled">Scan cancelled. The results below are from the last finished scan.</p>}
+      {scan && scan.finishedAt !== null && (
+        <p className="muted small" data-testid="duplicates-summary">
+          {formatCount(total)} group{total === 1 ? '' : 's'}, {formatCount(scan.removable)} extra cop{scan.removable === 1 ? 'y' : 'ies'} · checked {formatDate(scan.finishedAt, true)}
+          {scan.unchecked > 0 ? ` · ${formatCount(scan.unchecked)} photos added since are not checked yet` : ''}
+        </p>
       )}
-      {groups && groups.length === 0 && <p className="empty-note" data-testid="no-duplicates">No duplicates found.</p>}
+      {!running && scan?.state === 'never' && (
+        <p className="empty-note" data-testid="duplicates-intro">Nothing checked yet. “Find duplicates” compares every indexed photo in the background; nothing is moved until you confirm.</p>
+      )}
+      {groups && groups.length === 0 && !running && <p className="empty-note" data-testid="no-duplicates">No duplicates found.</p>}
       {groups?.map((group) => (
         <section key={`${group.kind}-${group.keepId}`} className="dup-group" data-testid="duplicate-group" data-kind={group.kind}>
           <h3>
@@ -146,6 +219,13 @@ export function DuplicatesView({ client, onTrashed }: Props) {
           </div>
         </section>
       ))}
+      {groups && groups.length < total && (
+        <div className="button-row center">
+          <button type="button" onClick={() => void more()} disabled={loadingMore} data-testid="more-duplicates">
+            {loadingMore ? 'Loading…' : `Show more (${formatCount(total - groups.length)} more groups)`}
+          </button>
+        </div>
+      )}
       {confirming && (
         <ConfirmDialog
           title="Move to trash?"

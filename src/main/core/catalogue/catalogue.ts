@@ -409,6 +409,16 @@ export class Catalogue {
     ).get(modelId) as { n: number }).n;
   }
 
+  /** The newest embedding id stored for a model (0 when none). */
+  lastEmbeddingId(modelId: string): number {
+    return (this.db.prepare('SELECT coalesce(max(id), 0) AS n FROM embeddings WHERE model_id = ?').get(modelId) as { n: number }).n;
+  }
+
+  /** Vectors of a model stored after an embedding id (walks the (model_id, id) index from there). */
+  countEmbeddingsAfter(modelId: string, afterEmbeddingId: number): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM embeddings WHERE model_id = ? AND id > ?').get(modelId, afterEmbeddingId) as { n: number }).n;
+  }
+
   /**
    * Streams the vectors of visible photos for a model in embedding-id order, `batchSize` at a time,
    * starting after an embedding id (0 = all). Used to build and to catch up the vector index.

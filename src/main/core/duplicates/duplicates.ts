@@ -16,7 +16,8 @@ import type { DuplicateGroup, PhotoDetail, PhotoId } from '../../../shared/types
 import type { Library } from '../library.js';
 import { thumbnailPath } from '../paths.js';
 import { hashFile } from '../scanner/content-hash.js';
-import { similarPairs, type RowSource } from './neighbours.js';
+import { DEFAULT_BRUTE_FORCE_LIMIT, similarPairs, type RowSource } from './neighbours.js';
+import { indexedPairs } from './indexed-pairs.js';
 import { GRID_VECTOR_DIM, HASH_BITS, dot, hammingDistance, perceptualSignature, type PerceptualSignature } from './perceptual.js';
 import { UnionFind } from './union-find.js';
 
@@ -50,7 +51,22 @@ export interface FindDuplicatesOptions {
   bruteForceLimit?: number;
   /** Photos decoded at once for perceptual hashes. */
   concurrency?: number;
+  /**
+   * The library's saved vector index for the model: above bruteForceLimit, candidates then come from it
+   * (each photo's nearest neighbours, see indexed-pairs.ts) instead of an exact all-pairs search.
+   */
+  indexDir?: string;
+  /** With indexDir: look for copies of vectors stored after this embedding id only (an incremental scan). */
+  afterEmbeddingId?: number;
   onProgress?: (stage: 'vectors' | 'hashing' | 'grouping', done: number, total: number) => void;
+}
+
+/** A group of duplicate photos by id, as a scan finds and keeps it (see DuplicateGroup for what the UI shows). */
+export interface DuplicateSet {
+  ids: PhotoId[];
+  kind: 'exact' | 'near';
+  /** Lowest pairwise similarity inside the set (1 for exact copies). */
+  similarity: number;
 }
 
 export interface DuplicateReport {
@@ -67,6 +83,8 @@ export interface DuplicateReport {
     confirmedPairs: number;
     /** Candidate pairs dropped because a photo could not be decoded for its hash. */
     unreadable: number;
+    /** Newest embedding id the scan covered (vectors mode), for a later incremental scan. */
+    throughEmbeddingId: number;
   };
 }
 
@@ -75,6 +93,17 @@ export async function findDuplicateGroups(library: Library, options: FindDuplica
 }
 
 export async function findDuplicates(library: Library, options: FindDuplicatesOptions = {}): Promise<DuplicateReport> {
+  const { sets, stats } = await findDuplicateSets(library, options);
+  const groups: DuplicateGroup[] = [];
+  for (const set of sets) {
+    const group = await describeSet(library, set);
+    if (group) groups.push(group);
+  }
+  return { groups, stats };
+}
+
+/** Duplicate sets by photo id, most members first: what a background scan computes and keeps. */
+export async function findDuplicateSets(library: Library, options: FindDuplicatesOptions = {}): Promise<{ sets: DuplicateSet[]; stats: DuplicateReport['stats'] }> {
   const mode = options.mode ?? 'vectors';
   const verify = options.verify ?? true;
   const maxHashDistance = options.maxHashDistance ?? DEFAULT_MAX_HASH_DISTANCE;
@@ -91,19 +120,31 @@ export async function findDuplicates(library: Library, options: FindDuplicatesOp
   const modelId = options.modelId ?? library.currentModel?.id ?? null;
   const stats: DuplicateReport['stats'] = {
     mode, modelId: mode === 'vectors' ? modelId : null, threshold, maxHashDistance, verified: verify,
-    searched: 0, candidatePairs: 0, confirmedPairs: 0, unreadable: 0,
+    searched: 0, candidatePairs: 0, confirmedPairs: 0, unreadable: 0, throughEmbeddingId: 0,
   };
 
   // Candidate pairs of photo ids, from the CLIP vectors or from every photo's grey vector.
   let candidates: { a: PhotoId; b: PhotoId }[] = [];
   if (mode === 'vectors' && modelId && catalogue.getModel(modelId)) {
-    const source = new EmbeddingRows(library, modelId);
-    stats.searched = source.count;
-    const pairs = await similarPairs(source, {
-      minScore: threshold, k: options.neighbours, bruteForceLimit: options.bruteForceLimit,
-      onProgress: (done, total) => options.onProgress?.('vectors', done, total),
-    });
-    candidates = pairs.map((p) => ({ a: source.photoId(p.a), b: source.photoId(p.b) }));
+    const onProgress = (done: number, total: number) => options.onProgress?.('vectors', done, total);
+    const count = catalogue.countEmbeddings(modelId);
+    if (options.indexDir && (options.afterEmbeddingId || count > (options.bruteForceLimit ?? DEFAULT_BRUTE_FORCE_LIMIT))) {
+      const found = await indexedPairs(library, modelId, {
+        indexDir: options.indexDir, minScore: threshold, afterEmbeddingId: options.afterEmbeddingId, neighbours: options.neighbours, onProgress,
+      });
+      stats.searched = found.searched;
+      stats.throughEmbeddingId = found.throughEmbeddingId;
+      candidates = found.pairs;
+    } else {
+      if (options.afterEmbeddingId) throw new RangeError('an incremental duplicate scan needs the vector index (indexDir)');
+      const source = new EmbeddingRows(library, modelId);
+      stats.searched = source.count;
+      stats.throughEmbeddingId = catalogue.lastEmbeddingId(modelId);
+      const pairs = await similarPairs(source, {
+        minScore: threshold, k: options.neighbours, bruteForceLimit: options.bruteForceLimit, onProgress,
+      });
+      candidates = pairs.map((p) => ({ a: source.photoId(p.a), b: source.photoId(p.b) }));
+    }
     if (verify) await signatures.load(candidates.flatMap((p) => [p.a, p.b]), options.onProgress);
   } else if (mode === 'perceptual') {
     const paths = new Map<PhotoId, string>();
@@ -138,32 +179,49 @@ export async function findDuplicates(library: Library, options: FindDuplicatesOp
   }
 
   const memberSets = links.groups(2);
-  const groups: DuplicateGroup[] = [];
+  const sets: DuplicateSet[] = [];
   for (const [i, ids] of memberSets.entries()) {
     options.onProgress?.('grouping', i, memberSets.length);
-    const photos = catalogue.getPhotos(ids).filter((p) => p.status !== 'missing');
-    if (photos.length < 2) continue;
-    groups.push(await describeGroup(library, photos, mode === 'vectors' ? modelId : null, signatures));
+    const set = await summariseSet(library, ids, mode === 'vectors' ? modelId : null, signatures);
+    if (set) sets.push(set);
   }
-  groups.sort((a, b) => b.photos.length - a.photos.length || a.keepId - b.keepId);
-  return { groups, stats };
+  sets.sort(bySetOrder);
+  return { sets, stats };
 }
 
-/** Kind, similarity and the copy to keep, for one set of linked photos. */
-async function describeGroup(
-  library: Library, photos: PhotoDetail[], modelId: string | null, signatures: PerceptualSignatures,
-): Promise<DuplicateGroup> {
+/** Exact copies first (certain), then near duplicates most similar first; larger sets first, then by id. */
+export function bySetOrder(a: DuplicateSet, b: DuplicateSet): number {
+  if (a.kind !== b.kind) return a.kind === 'exact' ? -1 : 1;
+  return b.similarity - a.similarity || b.ids.length - a.ids.length || a.ids[0] - b.ids[0];
+}
+
+/**
+ * Kind and similarity of linked photos that are still in the library, or null when fewer than two are.
+ * Vectors come from the catalogue for `modelId`, else from perceptual signatures when given.
+ */
+export async function summariseSet(
+  library: Library, ids: PhotoId[], modelId: string | null, signatures?: PerceptualSignatures,
+): Promise<DuplicateSet | null> {
+  const photos = library.catalogue.getPhotos(ids).filter((p) => p.status !== 'missing');
+  if (photos.length < 2) return null;
   const contentHashes = await Promise.all(photos.map(async (p) => p.contentHash ?? (await sameSizeSibling(p, photos) ? await hashFile(p.path).catch(() => null) : null)));
   const exact = contentHashes.every((h) => h !== null && h === contentHashes[0]);
   let similarity = 1;
   if (!exact) {
     const vectors = modelId
       ? photos.map((p) => library.catalogue.getVector(p.id, modelId))
-      : photos.map((p) => signatures.get(p.id)?.vector ?? null);
+      : photos.map((p) => signatures?.get(p.id)?.vector ?? null);
     similarity = lowestCosine(vectors, contentHashes);
   }
+  return { ids: photos.map((p) => p.id).sort((a, b) => a - b), kind: exact ? 'exact' : 'near', similarity };
+}
+
+/** What the UI shows of a set: its photos still in the library, the copy to keep first; null if under two remain. */
+export async function describeSet(library: Library, set: DuplicateSet): Promise<DuplicateGroup | null> {
+  const photos = library.catalogue.getPhotos(set.ids).filter((p) => p.status !== 'missing');
+  if (photos.length < 2) return null;
   const ordered = await orderForKeeping(photos);
-  return { kind: exact ? 'exact' : 'near', photos: ordered, keepId: ordered[0].id, similarity };
+  return { kind: set.kind, photos: ordered, keepId: ordered[0].id, similarity: set.similarity };
 }
 
 function sameSizeSibling(photo: PhotoDetail, group: PhotoDetail[]): boolean {
@@ -255,7 +313,7 @@ function gridRows(vectors: Float32Array[]): RowSource {
 }
 
 /** Perceptual signatures per photo, from the cached thumbnail when there is one (cheaper to decode), else the file. */
-class PerceptualSignatures {
+export class PerceptualSignatures {
   private readonly values = new Map<PhotoId, PerceptualSignature | null>();
 
   constructor(private readonly library: Library, private readonly concurrency: number) {}

@@ -1,7 +1,6 @@
 // The vector index of one (library, model): loaded from disk when it is there and matches, else built
 // from the catalogue, then reconciled with the catalogue (the truth) and saved again when it changed.
 // FAISS runs in a worker thread (VectorSearchService), so none of this blocks the caller's event loop.
-import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Library } from '../library.js';
@@ -9,6 +8,9 @@ import { VectorSearchService } from '../vector/search-worker.js';
 import { reconcileIndex } from '../vector/reconcile.js';
 import { buildFromCatalogue } from '../vector/build-from-catalogue.js';
 import { modelFolderName } from '../service/model-manager.js';
+import { JobCancelledError, startChildJob, type ChildJob } from '../jobs/child-job.js';
+import type { RebuildArgs } from '../vector/rebuild-process.js';
+import type { IndexInfo } from '../vector/vector-index.js';
 
 export interface ScoredPhoto {
   photoId: number;
@@ -44,7 +46,7 @@ class WorkerVectorStore implements VectorStore {
     private readonly dir: string,
   ) {}
 
-  private rebuilding: { child: ChildProcess; done: Promise<void> } | null = null;
+  private rebuilding: { job: ChildJob<IndexInfo>; done: Promise<void> } | null = null;
 
   async open(): Promise<void> {
     // With no usable index there is nothing to answer from meanwhile: build it here, once.
@@ -74,40 +76,21 @@ class WorkerVectorStore implements VectorStore {
    */
   private startRebuild(): void {
     if (this.rebuilding) return;
-    const child = fork(REBUILD_ENTRY, [this.library.paths.dir, this.modelId, String(this.dim), this.dir], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [],
+    const args: RebuildArgs = { libraryDir: this.library.paths.dir, modelId: this.modelId, dim: this.dim, indexDir: this.dir };
+    const job = startChildJob<RebuildArgs, never, IndexInfo>(REBUILD_ENTRY, args);
+    const done = job.result.then(async () => {
+      if (this.closed) return;
+      const info = await this.service.load(this.dir, { modelId: this.modelId, dim: this.dim });
+      this.size = info.size;
+      const caughtUp = await reconcileIndex(this.service, this.library.catalogue, this.modelId, info.lastEmbeddingId);
+      this.size = (await this.service.info())?.size ?? this.size;
+      if (caughtUp.added + caughtUp.removed + caughtUp.restored > 0) await this.service.save(this.dir);
+    }).catch((error: Error) => {
+      if (!(error instanceof JobCancelledError)) console.error(`vector index rebuild failed: ${error.message}`);
+    }).finally(() => {
+      this.rebuilding = null;
     });
-    const done = new Promise<void>((resolve) => {
-      let built = false;
-      child.on('message', (message: { type?: string; message?: string }) => {
-        if (message?.type === 'done') built = true;
-        else if (message?.type === 'error') console.error(`vector index rebuild failed: ${message.message}`);
-      });
-      let finished = false;
-      const finish = () => {
-        if (finished) return;
-        finished = true;
-        void (async () => {
-          if (built && !this.closed) {
-            const info = await this.service.load(this.dir, { modelId: this.modelId, dim: this.dim });
-            this.size = info.size;
-            const caughtUp = await reconcileIndex(this.service, this.library.catalogue, this.modelId, info.lastEmbeddingId);
-            this.size = (await this.service.info())?.size ?? this.size;
-            if (caughtUp.added + caughtUp.removed + caughtUp.restored > 0) await this.service.save(this.dir);
-          }
-        })().catch((error: Error) => console.error(`loading the rebuilt vector index: ${error.message}`)).finally(() => {
-          this.rebuilding = null;
-          resolve();
-        });
-      };
-      child.once('exit', finish);
-      child.once('error', (error) => {
-        console.error(`vector index rebuild could not start: ${error.message}`);
-        finish();
-      });
-    });
-    this.rebuilding = { child, done };
+    this.rebuilding = { job, done };
   }
 
   async search(query: Float32Array, k: number): Promise<ScoredPhoto[]> {
@@ -121,7 +104,7 @@ class WorkerVectorStore implements VectorStore {
     this.closed = true;
     const rebuilding = this.rebuilding;
     if (rebuilding) {
-      rebuilding.child.kill();
+      rebuilding.job.cancel();
       await rebuilding.done;
     }
     await this.service.close();

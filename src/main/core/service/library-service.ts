@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { PhotoSearchApi, MediaKind } from '../../../shared/api.js';
 import { ApiInputError } from '../../../shared/api-schema.js';
 import type {
-  ApiEvent, DuplicateGroup, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
+  ApiEvent, DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
   PhotoId, SearchRequest, SearchResponse, SimilarRequest, TagCount, TrashResult,
 } from '../../../shared/types.js';
 import { Library } from '../library.js';
@@ -16,7 +16,9 @@ import { MediaResolver, type MediaResponse } from './media.js';
 import { ModelManager } from './model-manager.js';
 import { SearchEngine } from '../search/search-engine.js';
 import { IndexingController, type LaunchIndexer } from './indexing-controller.js';
-import { findDuplicateGroups, trashPhotos } from '../duplicates/duplicates.js';
+import { trashPhotos } from '../duplicates/duplicates.js';
+import { vectorIndexDir } from '../search/vector-store.js';
+import { DuplicateScanner } from './duplicate-scanner.js';
 
 export interface LibraryServiceOptions {
   libraryDir: string;
@@ -35,6 +37,7 @@ export class LibraryService implements PhotoSearchApi {
   private readonly models: ModelManager;
   private readonly search_: SearchEngine;
   private readonly indexing: IndexingController;
+  private readonly duplicates: DuplicateScanner;
 
   private constructor(readonly library: Library, private readonly options: LibraryServiceOptions) {
     this.media = new MediaResolver(library);
@@ -48,7 +51,12 @@ export class LibraryService implements PhotoSearchApi {
       onFinished: () => {
         this.search_.markStale();
         this.emit({ type: 'library-changed' });
+        this.duplicates.checkNewPhotos();
       },
+    });
+    this.duplicates = new DuplicateScanner(library, {
+      indexDir: (modelId) => vectorIndexDir(library, modelId),
+      onStatus: (scan) => this.emit({ type: 'duplicates', scan }),
     });
   }
 
@@ -81,9 +89,18 @@ export class LibraryService implements PhotoSearchApi {
     return this.media.resolve(kind, photoId);
   }
 
-  async close(): Promise<void> {
+  private closing: Promise<void> | null = null;
+
+  /** Stops every background job and closes the library; later calls return the same promise. */
+  close(): Promise<void> {
+    this.closing ??= this.closeOnce();
+    return this.closing;
+  }
+
+  private async closeOnce(): Promise<void> {
     await this.warming;
     await this.indexing.stop();
+    await this.duplicates.close();
     await this.search_.close();
     this.models.cancelDownload();
     await this.checkpointer?.stop();
@@ -200,8 +217,17 @@ export class LibraryService implements PhotoSearchApi {
 
   // ---------- duplicates ----------
 
-  async findDuplicates(): Promise<DuplicateGroup[]> {
-    return findDuplicateGroups(this.library, {});
+  getDuplicates(offset: number, limit: number): Promise<DuplicatesPage> {
+    return this.duplicates.page(offset, limit);
+  }
+
+  async startDuplicateScan(): Promise<DuplicateScanStatus> {
+    // With photos not yet checked, check just those; with none, the user asks for a fresh full scan.
+    return this.duplicates.start({ full: this.duplicates.status().unchecked === 0 });
+  }
+
+  async cancelDuplicateScan(): Promise<DuplicateScanStatus> {
+    return this.duplicates.cancel();
   }
 
   async trashPhotos(photoIds: PhotoId[]): Promise<TrashResult> {
@@ -209,6 +235,7 @@ export class LibraryService implements PhotoSearchApi {
     for (const id of photoIds) if (await this.media.safePath(id)) checked.push(id);
     const result = await trashPhotos(this.library, checked, { moveToTrash: this.options.moveToTrash });
     const refused = photoIds.filter((id) => !checked.includes(id)).map((id) => ({ id, error: 'not a catalogued photo inside a library folder' }));
+    this.duplicates.forget(result.trashed);
     this.search_.markStale();
     this.emit({ type: 'library-changed' });
     return { trashed: result.trashed, failed: [...result.failed, ...refused] };

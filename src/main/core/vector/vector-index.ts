@@ -260,6 +260,35 @@ export class VectorIndex {
   }
 
   /**
+   * The k nearest rows of each of many queries in one FAISS call (FAISS spreads queries over its threads):
+   * for scanning a whole library, e.g. for near-duplicates. Row-major results, query q's in
+   * [q·k, (q+1)·k), best first; photoId 0 marks no result or a deleted row. Queries are normalised here.
+   */
+  searchBatch(queries: Float32Array, k: number): { photoIds: Uint32Array; scores: Float32Array } {
+    if (!(queries instanceof Float32Array) || queries.length % this.dim !== 0) {
+      throw new VectorIndexError(`queries must be a Float32Array of whole ${this.dim}-d vectors`);
+    }
+    if (!Number.isInteger(k) || k < 1 || k > 1000) throw new VectorIndexError(`k must be an integer in 1..1000, got ${k}`);
+    const n = queries.length / this.dim;
+    const fetched = Math.min(k, this.rowCount);
+    const photoIds = new Uint32Array(n * k);
+    const scores = new Float32Array(n * k);
+    if (n === 0 || fetched === 0) return { photoIds, scores };
+    const unit = new Float32Array(queries.length);
+    normaliseRowsInto(queries, unit, this.dim, (r) => `query ${r}`);
+    const { labels, distances } = this.index.search(toNumbers(unit), fetched);
+    for (let q = 0; q < n; q++) {
+      for (let j = 0; j < fetched; j++) {
+        const row = labels[q * fetched + j];
+        if (row < 0 || row >= this.rowCount || this.removed[row]) continue;
+        photoIds[q * k + j] = this.rowIds[row];
+        scores[q * k + j] = distances[q * fetched + j];
+      }
+    }
+    return { photoIds, scores };
+  }
+
+  /**
    * IVF only: changes how many lists a query scans (recall against speed) by rewriting nprobe in a
    * serialised copy and reading it back (faiss-node has no setter). Costs a write and a read of the index.
    */
