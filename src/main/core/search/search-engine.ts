@@ -10,6 +10,7 @@ import type { ModelFolder } from '../model/model-folder.js';
 import { WorkerEmbedder } from '../embed/worker-embedder.js';
 import { openVectorStore, type ScoredPhoto, type VectorStore } from './vector-store.js';
 import { bruteForceTopK } from '../vector/vector-math.js';
+import { VectorSketch } from './vector-sketch.js';
 
 export const DEFAULT_PAGE = 100;
 /** How many ranked results a vector query keeps for paging. */
@@ -23,6 +24,13 @@ const FILTERED_CANDIDATES = 20_000;
  */
 export const EXACT_FILTER_LIMIT = 100_000;
 const EXACT_CHUNK = 4096;
+/**
+ * Filters matching more photos than this are shortlisted on the in-memory 8-bit sketch first (built on
+ * the first such search), then only the shortlist is read from the catalogue and scored exactly.
+ */
+const SKETCH_MIN_MATCHES = 12_000;
+/** Shortlist size: four times the ranked results kept, so 8-bit rounding cannot push a true result out. */
+const SHORTLIST = 4 * (RANKED_LIMIT + 1);
 
 interface RankedList {
   key: string;
@@ -36,6 +44,7 @@ export class SearchEngine {
   private modelFolder: ModelFolder | null = null;
   private stale = true;
   private ranked: RankedList | null = null;
+  private sketch: { modelId: string; ready: VectorSketch | null; stale: boolean; task: Promise<unknown> } | null = null;
 
   constructor(
     private readonly library: Library,
@@ -46,6 +55,7 @@ export class SearchEngine {
   markStale(): void {
     this.stale = true;
     this.ranked = null;
+    if (this.sketch) this.sketch.stale = true;
   }
 
   async close(): Promise<void> {
@@ -55,6 +65,8 @@ export class SearchEngine {
     this.store = null;
     this.storeTask = null;
     this.modelTask = null;
+    await this.sketch?.task.catch(() => undefined);
+    this.sketch = null;
   }
 
   async search(request: SearchRequest): Promise<SearchResponse> {
@@ -150,17 +162,51 @@ export class SearchEngine {
 
   /** Exact top results among the photos passing the filters, yielding to the event loop between chunks. */
   private async exactFiltered(query: Float32Array, filters: SearchFilters, excludeId?: PhotoId): Promise<ScoredPhoto[]> {
-    const modelId = this.requireModel().id;
+    const model = this.requireModel();
     const catalogue = this.library.catalogue;
-    const matching = catalogue.matchingIds(filters);
+    let candidates = catalogue.matchingIds(filters);
+    if (candidates.length > SKETCH_MIN_MATCHES) {
+      const sketch = await this.readySketch(model);
+      if (sketch) candidates = (await sketch.shortlist(query, candidates, SHORTLIST)).sort();
+    }
     let best: ScoredPhoto[] = [];
-    for (let start = 0; start < matching.length; start += EXACT_CHUNK) {
+    for (let start = 0; start < candidates.length; start += EXACT_CHUNK) {
       if (start > 0) await new Promise((resolve) => setImmediate(resolve));
-      const chunk = catalogue.vectorsFor(modelId, matching.subarray(start, start + EXACT_CHUNK));
+      const chunk = catalogue.vectorsFor(model.id, candidates.subarray(start, start + EXACT_CHUNK));
       const top = bruteForceTopK(query, chunk.vectors, chunk.photoIds, RANKED_LIMIT + 1).filter((hit) => hit.photoId !== excludeId);
       best = mergeBest(best, top, RANKED_LIMIT);
     }
     return best;
+  }
+
+  /** Vectors in the filtered-search sketch, or null while there is none (diagnostics, tests). */
+  sketchSize(): number | null {
+    return this.sketch?.ready?.size ?? null;
+  }
+
+  /**
+   * The sketch of the current model's vectors, caught up with the catalogue; null while it is first
+   * built in the background (the caller then scores every match from the catalogue).
+   */
+  private async readySketch(model: { id: string; dim: number }): Promise<VectorSketch | null> {
+    if (this.sketch?.modelId !== model.id) {
+      const entry: NonNullable<SearchEngine['sketch']> = { modelId: model.id, ready: null, stale: false, task: Promise.resolve() };
+      entry.task = VectorSketch.build(this.library.catalogue, model.id, model.dim).then(
+        (sketch) => { entry.ready = sketch; },
+        (error: Error) => {
+          console.error(`building the filtered-search sketch failed: ${error.message}`);
+          if (this.sketch === entry) this.sketch = null;
+        },
+      );
+      this.sketch = entry;
+      return null;
+    }
+    const { ready } = this.sketch;
+    if (ready && this.sketch.stale) {
+      this.sketch.stale = false;
+      await ready.catchUp(this.library.catalogue);
+    }
+    return ready;
   }
 
   private page(mode: 'text' | 'similar', results: ScoredPhoto[], offset: number, limit: number, started: number): SearchResponse {

@@ -1,0 +1,143 @@
+// A compact in-memory copy of every vector (8 bits per value, a scale per dimension) to shortlist a
+// filtered search. Scoring a filter's matches exactly needs their vectors, and reading them from SQLite
+// costs ~4 µs each (370 ms for 63k matches at 624k photos); scoring the 8-bit copies costs well under
+// 1 µs. The shortlist (several times the results asked for) is then scored exactly from the catalogue,
+// so the answer is exact unless a rounding error of ~1e-3 moves a photo across a gap of several hundred
+// places. 512 bytes per photo: 320 MB at 624k, built on the first large filtered search, not at start.
+import type { Catalogue } from '../catalogue/catalogue.js';
+
+/** Rows read from the catalogue per step while building, between turns of the event loop. */
+const BUILD_BATCH = 4096;
+/** Matches scored per step, between turns of the event loop. */
+const SCORE_STEP = 32_768;
+
+export class VectorSketch {
+  private codes: Int8Array;
+  /** Row of each photo id, -1 when it has none. */
+  private rowOf: Int32Array;
+  private rows = 0;
+  private lastEmbeddingId = 0;
+
+  private constructor(readonly modelId: string, readonly dim: number, private readonly scale: Float32Array, capacity: number) {
+    this.codes = new Int8Array(capacity * dim);
+    this.rowOf = new Int32Array(1024).fill(-1);
+  }
+
+  /** Reads every vector of the model, yielding to the event loop between batches. */
+  static async build(catalogue: Catalogue, modelId: string, dim: number): Promise<VectorSketch> {
+    // Unit vectors: |value| ≤ 1. A per-dimension scale from the largest magnitude seen in a first batch
+    // (with headroom; larger values are clamped) spends the 8 bits on the range the values use.
+    const first = catalogue.iterateEmbeddings(modelId, 0, BUILD_BATCH).next();
+    const scale = new Float32Array(dim).fill(1 / 127);
+    if (!first.done) {
+      const maxAbs = new Float32Array(dim);
+      const v = first.value.vectors;
+      for (let i = 0; i < v.length; i++) maxAbs[i % dim] = Math.max(maxAbs[i % dim], Math.abs(v[i]));
+      for (let j = 0; j < dim; j++) scale[j] = Math.min(1, Math.max(1e-3, maxAbs[j] * 1.5)) / 127;
+    }
+    const sketch = new VectorSketch(modelId, dim, scale, Math.max(1024, catalogue.countEmbeddings(modelId)));
+    await sketch.catchUp(catalogue);
+    return sketch;
+  }
+
+  get size(): number {
+    return this.rows;
+  }
+
+  /** Adds (or replaces) the vectors stored since the last call. */
+  async catchUp(catalogue: Catalogue): Promise<void> {
+    for (const batch of catalogue.iterateEmbeddings(this.modelId, this.lastEmbeddingId, BUILD_BATCH)) {
+      for (let i = 0; i < batch.photoIds.length; i++) this.put(batch.photoIds[i], batch.vectors.subarray(i * this.dim, (i + 1) * this.dim));
+      this.lastEmbeddingId = batch.embeddingIds[batch.embeddingIds.length - 1];
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+
+  private put(photoId: number, vector: Float32Array): void {
+    if (photoId >= this.rowOf.length) {
+      const grown = new Int32Array(Math.max(photoId + 1, this.rowOf.length * 2)).fill(-1);
+      grown.set(this.rowOf);
+      this.rowOf = grown;
+    }
+    let row = this.rowOf[photoId];
+    if (row < 0) {
+      row = this.rows++;
+      if (this.rows * this.dim > this.codes.length) {
+        const grown = new Int8Array(Math.max(this.rows, (this.codes.length / this.dim) * 1.5) * this.dim);
+        grown.set(this.codes);
+        this.codes = grown;
+      }
+      this.rowOf[photoId] = row;
+    }
+    const o = row * this.dim;
+    let norm = 0;
+    for (let j = 0; j < this.dim; j++) norm += vector[j] * vector[j];
+    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let j = 0; j < this.dim; j++) this.codes[o + j] = Math.max(-127, Math.min(127, Math.round((vector[j] * inv) / this.scale[j])));
+  }
+
+  /**
+   * The `limit` photos among `photoIds` with the highest approximate score, and every one of them the
+   * sketch does not hold (to be scored exactly), in no particular order.
+   */
+  async shortlist(query: Float32Array, photoIds: Uint32Array, limit: number): Promise<Uint32Array> {
+    const q = new Float32Array(this.dim);
+    for (let j = 0; j < this.dim; j++) q[j] = query[j] * this.scale[j];
+    const scores = new Float32Array(photoIds.length);
+    const unknown: number[] = [];
+    for (let start = 0; start < photoIds.length; start += SCORE_STEP) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      const end = Math.min(photoIds.length, start + SCORE_STEP);
+      for (let i = start; i < end; i++) {
+        const id = photoIds[i];
+        const row = id < this.rowOf.length ? this.rowOf[id] : -1;
+        if (row < 0) {
+          scores[i] = -Infinity;
+          unknown.push(id);
+          continue;
+        }
+        const o = row * this.dim;
+        let s = 0;
+        for (let j = 0; j < this.dim; j++) s += q[j] * this.codes[o + j];
+        scores[i] = s;
+      }
+    }
+    const known = photoIds.length - unknown.length;
+    if (known <= limit) return photoIds;
+    // The limit-th highest score, by selection on a copy; then everything at or above it.
+    const threshold = kthLargest(Float32Array.from(scores), limit);
+    const out = new Uint32Array(limit + unknown.length + 16);
+    let n = 0;
+    for (let i = 0; i < photoIds.length && n < limit; i++) if (scores[i] > threshold) out[n++] = photoIds[i];
+    for (let i = 0; i < photoIds.length && n < limit; i++) if (scores[i] === threshold) out[n++] = photoIds[i];
+    for (const id of unknown) out[n++] = id;
+    return out.subarray(0, n);
+  }
+}
+
+/** The k-th largest value (1-based) of `values`, reordering them (quickselect). */
+function kthLargest(values: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = values.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = values[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (values[i] > pivot) i++;
+      while (values[j] < pivot) j--;
+      if (i <= j) {
+        const t = values[i];
+        values[i] = values[j];
+        values[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return values[target];
+  }
+  return values[target];
+}
