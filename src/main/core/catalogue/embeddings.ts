@@ -1,0 +1,225 @@
+// The catalogue's models and vectors: which photos still need a vector, storing embedding results (with the
+// metadata read on the way), imported vectors, counts, and streaming vectors out to build the index.
+import type { PhotoId } from '../../../shared/types.js';
+import type { ExifMetadata } from '../metadata.js';
+import { CataloguePart, VISIBLE } from './shared.js';
+
+/** Metadata read from a photo while it is decoded for embedding: EXIF plus size, format and content hash. */
+export interface PhotoMetadata extends ExifMetadata {
+  width: number | null;
+  height: number | null;
+  format: string | null;
+  contentHash: string | null;
+}
+
+export interface PhotoToEmbed {
+  id: PhotoId;
+  path: string;
+  size: number;
+  metadataRead: boolean;
+}
+
+export type EmbedOutcome =
+  | { photoId: PhotoId; ok: true; vector: Float32Array; metadata: PhotoMetadata }
+  | { photoId: PhotoId; ok: false; status: 'error' | 'unsupported'; error: string; metadata?: Partial<PhotoMetadata> };
+
+export interface EmbeddingBatch {
+  embeddingIds: number[];
+  photoIds: Uint32Array;
+  /** Row-major, photoIds.length × dim. */
+  vectors: Float32Array;
+}
+
+export interface ModelRecord {
+  id: string;
+  dim: number;
+  preprocessVersion: string;
+}
+
+export function vectorToBlob(vector: Float32Array): Buffer {
+  return Buffer.from(vector.buffer, vector.byteOffset, vector.byteLength);
+}
+
+export function blobToVector(blob: Buffer): Float32Array {
+  // Copy: a Buffer's byteOffset need not be 4-aligned, and the caller may keep the vector.
+  const out = new Float32Array(blob.byteLength / 4);
+  new Uint8Array(out.buffer).set(blob);
+  return out;
+}
+
+export class EmbeddingStore extends CataloguePart {
+  registerModel(model: ModelRecord): void {
+    const existing = this.getModel(model.id);
+    if (existing && existing.dim !== model.dim) {
+      throw new Error(`model ${model.id} is registered with dimension ${existing.dim}, not ${model.dim}`);
+    }
+    this.db.prepare(
+      `INSERT INTO models(id, dim, preprocess_version, added_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT(id) DO UPDATE SET preprocess_version = excluded.preprocess_version`,
+    ).run(model.id, model.dim, model.preprocessVersion, Date.now());
+  }
+
+  getModel(modelId: string): ModelRecord | null {
+    return (this.db.prepare('SELECT id, dim, preprocess_version AS preprocessVersion FROM models WHERE id = ?')
+      .get(modelId) as ModelRecord | undefined) ?? null;
+  }
+
+  listModels(): ModelRecord[] {
+    return this.db.prepare('SELECT id, dim, preprocess_version AS preprocessVersion FROM models ORDER BY id').all() as ModelRecord[];
+  }
+
+  /**
+   * The next photos to embed with a model: present on disk, not failed, without a vector for this model.
+   * Keyset-paged by id so a resumed run skips everything already embedded.
+   */
+  photosToEmbed(modelId: string, afterId: PhotoId, limit: number): PhotoToEmbed[] {
+    return (this.db.prepare(
+      `SELECT p.id, p.path, p.size, p.metadata_read AS metadataRead FROM photos p
+       WHERE p.id > ? AND p.status IN ('pending', 'ok')
+         AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.photo_id = p.id AND e.model_id = ?)
+       ORDER BY p.id LIMIT ?`,
+    ).all(afterId, modelId, limit) as { id: number; path: string; size: number; metadataRead: number }[])
+      .map((r) => ({ ...r, metadataRead: r.metadataRead === 1 }));
+  }
+
+  /** Photos waiting for a vector of this model: from the counters (migration 2), not a scan. */
+  countToEmbed(modelId: string): number {
+    return (this.db.prepare(
+      `SELECT coalesce((SELECT sum(n) FROM photo_counts WHERE status IN ('pending', 'ok')), 0)
+            - coalesce((SELECT sum(n) FROM embedding_counts WHERE model_id = ? AND status IN ('pending', 'ok')), 0) AS n`,
+    ).get(modelId) as { n: number }).n;
+  }
+
+  /** Stores one batch of embedding results atomically: a kill loses at most the batch in flight. */
+  saveEmbedBatch(model: ModelRecord, outcomes: EmbedOutcome[]): void {
+    const ok = this.db.prepare(
+      `UPDATE photos SET status = 'ok', last_error = NULL, metadata_read = 1, width = ?, height = ?, format = ?,
+       content_hash = coalesce(?, content_hash), taken_at = ?, camera_make = ?, camera_model = ?, lens = ?,
+       gps_lat = ?, gps_lon = ?, orientation = ? WHERE id = ?`,
+    );
+    const failed = this.db.prepare(
+      `UPDATE photos SET status = ?, last_error = ?, format = coalesce(?, format), content_hash = coalesce(?, content_hash)
+       WHERE id = ?`,
+    );
+    const insertVector = this.db.prepare(
+      `INSERT INTO embeddings(photo_id, model_id, preprocess_version, vector, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(photo_id, model_id) DO NOTHING`,
+    );
+    const now = Date.now();
+    this.transaction(() => {
+      for (const o of outcomes) {
+        if (o.ok) {
+          if (o.vector.length !== model.dim) throw new Error(`vector of length ${o.vector.length} for a ${model.dim}-d model`);
+          const m = o.metadata;
+          ok.run(m.width, m.height, m.format, m.contentHash, m.takenAt, m.cameraMake, m.cameraModel, m.lens,
+            m.gpsLat, m.gpsLon, m.orientation, o.photoId);
+          insertVector.run(o.photoId, model.id, model.preprocessVersion, vectorToBlob(o.vector), now);
+        } else {
+          failed.run(o.status, o.error.slice(0, 2000), o.metadata?.format ?? null, o.metadata?.contentHash ?? null, o.photoId);
+        }
+      }
+    });
+  }
+
+  /**
+   * Stores vectors brought in from outside (import). Photos that already have a vector for the model
+   * keep it. Returns how many were stored.
+   */
+  importVectors(model: ModelRecord, photoIds: PhotoId[], vectors: Float32Array): number {
+    const insert = this.db.prepare(
+      `INSERT INTO embeddings(photo_id, model_id, preprocess_version, vector, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(photo_id, model_id) DO NOTHING`,
+    );
+    const markOk = this.db.prepare("UPDATE photos SET status = 'ok' WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending'");
+    const now = Date.now();
+    let stored = 0;
+    this.transaction(() => {
+      markOk.run(JSON.stringify(photoIds));
+      photoIds.forEach((id, row) => {
+        const vector = vectors.subarray(row * model.dim, (row + 1) * model.dim);
+        stored += insert.run(id, model.id, model.preprocessVersion, vectorToBlob(vector), now).changes;
+      });
+    });
+    return stored;
+  }
+
+  getVector(photoId: PhotoId, modelId: string): Float32Array | null {
+    const row = this.db.prepare('SELECT vector FROM embeddings WHERE photo_id = ? AND model_id = ?').get(photoId, modelId) as
+      { vector: Buffer } | undefined;
+    return row ? blobToVector(row.vector) : null;
+  }
+
+  /** Vectors of this model whose photo is visible: from the counters (migration 2), not a scan. */
+  countEmbeddings(modelId: string): number {
+    return (this.db.prepare(
+      `SELECT coalesce(sum(n), 0) AS n FROM embedding_counts WHERE model_id = ? AND status != 'missing'`,
+    ).get(modelId) as { n: number }).n;
+  }
+
+  /** The newest embedding id stored for a model (0 when none). */
+  lastEmbeddingId(modelId: string): number {
+    return (this.db.prepare('SELECT coalesce(max(id), 0) AS n FROM embeddings WHERE model_id = ?').get(modelId) as { n: number }).n;
+  }
+
+  /** Vectors of a model stored after an embedding id (walks the (model_id, id) index from there). */
+  countEmbeddingsAfter(modelId: string, afterEmbeddingId: number): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM embeddings WHERE model_id = ? AND id > ?').get(modelId, afterEmbeddingId) as { n: number }).n;
+  }
+
+  /**
+   * Streams the vectors of visible photos for a model in embedding-id order, `batchSize` at a time,
+   * starting after an embedding id (0 = all). Used to build and to catch up the vector index.
+   */
+  *iterateEmbeddings(modelId: string, afterEmbeddingId: number, batchSize = 8192): Generator<EmbeddingBatch> {
+    const model = this.getModel(modelId);
+    if (!model) return;
+    const stmt = this.db.prepare(
+      `SELECT e.id, e.photo_id, e.vector FROM embeddings e JOIN photos p ON p.id = e.photo_id
+       WHERE e.model_id = ? AND e.id > ? AND p.${VISIBLE} ORDER BY e.id LIMIT ?`,
+    ).raw(true);
+    let after = afterEmbeddingId;
+    for (;;) {
+      const rows = stmt.all(modelId, after, batchSize) as [number, number, Buffer][];
+      if (rows.length === 0) return;
+      const vectors = new Float32Array(rows.length * model.dim);
+      const bytes = new Uint8Array(vectors.buffer);
+      const photoIds = new Uint32Array(rows.length);
+      rows.forEach(([, photoId, blob], i) => {
+        if (blob.byteLength !== model.dim * 4) throw new Error(`embedding of photo ${photoId} has ${blob.byteLength / 4} values, expected ${model.dim}`);
+        bytes.set(blob, i * model.dim * 4);
+        photoIds[i] = photoId;
+      });
+      yield { embeddingIds: rows.map((r) => r[0]), photoIds, vectors };
+      after = rows[rows.length - 1][0];
+    }
+  }
+
+  /** Ids of visible photos that have a vector for the model (to reconcile the index at start-up). */
+  embeddedPhotoIds(modelId: string): Set<PhotoId> {
+    const ids = this.db.prepare(
+      `SELECT e.photo_id FROM embeddings e JOIN photos p ON p.id = e.photo_id WHERE e.model_id = ? AND p.${VISIBLE}`,
+    ).pluck().all(modelId) as number[];
+    return new Set(ids);
+  }
+
+  /** The vectors of a model for these photos (those that have one), packed row-major. */
+  vectorsFor(modelId: string, photoIds: ArrayLike<number>): { photoIds: Uint32Array; vectors: Float32Array } {
+    const model = this.getModel(modelId);
+    if (!model || photoIds.length === 0) return { photoIds: new Uint32Array(0), vectors: new Float32Array(0) };
+    const rows = this.db.prepare(
+      'SELECT photo_id, vector FROM embeddings WHERE model_id = ? AND photo_id IN (SELECT value FROM json_each(?))',
+    ).raw(true).all(modelId, JSON.stringify(Array.from(photoIds))) as [number, Buffer][];
+    const bytesPerRow = model.dim * 4;
+    const ids = new Uint32Array(rows.length);
+    const vectors = new Float32Array(rows.length * model.dim);
+    const bytes = new Uint8Array(vectors.buffer);
+    let kept = 0;
+    for (const [id, blob] of rows) {
+      if (blob.byteLength !== bytesPerRow) continue;
+      ids[kept] = id;
+      bytes.set(blob, kept * bytesPerRow);
+      kept++;
+    }
+    return { photoIds: ids.subarray(0, kept), vectors: vectors.subarray(0, kept * model.dim) };
+  }
+}
