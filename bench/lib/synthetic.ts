@@ -2,6 +2,7 @@
 // two levels (topics → clusters → photos) around a shared "cone" direction, with skewed cluster sizes.
 // Any row can be regenerated on its own (the generator is seeded per row), so a benchmark can stream
 // millions of rows in chunks without holding them, and rebuild any row later as a query.
+import { scaleRowsToUnit } from '../../src/main/core/vector/vector-math.js';
 
 export interface ClusteredSpec {
   dim: number;
@@ -69,13 +70,9 @@ function addNoise(out: Float32Array, offset: number, dim: number, sigma: number,
   }
 }
 
+/** In place; a zero row stays zero. */
 export function normaliseRows(v: Float32Array, dim: number): void {
-  for (let o = 0; o < v.length; o += dim) {
-    let s = 0;
-    for (let j = 0; j < dim; j++) s += v[o + j] * v[o + j];
-    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
-    for (let j = 0; j < dim; j++) v[o + j] *= inv;
-  }
+  scaleRowsToUnit(v, v, dim, (_, s) => s > 0);
 }
 
 export class ClusteredGenerator {

@@ -2,6 +2,7 @@
 // exactly, in JS. Large sets: FAISS IndexFlatIP, searched in batches for each row's k nearest, so memory
 // stays at one batch of JS numbers plus the native index (faiss-node only takes number[]).
 import faiss from 'faiss-node';
+import { toNumbers } from '../vector/vector-math.js';
 
 export interface ScoredPair {
   /** Row numbers, a < b. */
@@ -69,7 +70,7 @@ export function allPairs(matrix: Float32Array, dim: number, minScore: number): S
 
 async function faissPairs(source: RowSource, options: PairSearchOptions): Promise<ScoredPair[]> {
   const index = new faiss.IndexFlatIP(source.dim);
-  for (const batch of source.batches()) index.add(toNumberArray(batch));
+  for (const batch of source.batches()) index.add(toNumbers(batch));
   const total = index.ntotal();
   const k = Math.min(options.k ?? 10, total);
   const queryRows = options.queryBatch ?? Math.max(32, Math.min(1024, Math.floor(WORK_PER_SEARCH_CALL / (total * source.dim))));
@@ -80,7 +81,7 @@ async function faissPairs(source: RowSource, options: PairSearchOptions): Promis
     const rowsInBatch = batch.length / source.dim;
     for (let start = 0; start < rowsInBatch; start += queryRows) {
       const end = Math.min(rowsInBatch, start + queryRows);
-      const { distances, labels } = index.search(toNumberArray(batch.subarray(start * source.dim, end * source.dim)), k);
+      const { distances, labels } = index.search(toNumbers(batch.subarray(start * source.dim, end * source.dim)), k);
       for (let q = 0; q < end - start; q++) {
         const self = row + start + q;
         for (let j = 0; j < k; j++) {
@@ -103,11 +104,4 @@ async function faissPairs(source: RowSource, options: PairSearchOptions): Promis
     row += rowsInBatch;
   }
   return pairs;
-}
-
-/** faiss-node takes plain arrays; a preallocated loop is about twice as fast as Array.from here. */
-function toNumberArray(values: Float32Array): number[] {
-  const out = new Array<number>(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = values[i];
-  return out;
 }

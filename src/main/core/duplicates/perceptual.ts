@@ -7,6 +7,7 @@
 //   distinct photos rarely above 0.9 (max 0.96 over the same 500k pairs).
 // Confirming a pair with both, or a CLIP pair with the hash, keeps precision off any single signal.
 import { openImage } from '../model/preprocess.js';
+import { scaleRowsToUnit } from '../vector/vector-math.js';
 
 export type PerceptualHash = bigint;
 
@@ -66,16 +67,9 @@ function differenceBits(cells: Float64Array): PerceptualHash {
 function centredUnit(cells: Float64Array): Float32Array {
   const mean = cells.reduce((a, b) => a + b, 0) / cells.length;
   const out = new Float32Array(cells.length);
-  let sum = 0;
-  for (let i = 0; i < cells.length; i++) {
-    out[i] = cells[i] - mean;
-    sum += out[i] * out[i];
-  }
+  for (let i = 0; i < cells.length; i++) out[i] = cells[i] - mean;
   // A flat grey image has no pattern; leave it at zero so it matches nothing by this signal.
-  if (sum > 0) {
-    const scale = 1 / Math.sqrt(sum);
-    for (let i = 0; i < out.length; i++) out[i] *= scale;
-  }
+  scaleRowsToUnit(out, out, out.length, (_, sum) => sum > 0);
   return out;
 }
 

@@ -7,6 +7,7 @@ import ort from 'onnxruntime-node';
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { loadModelFolder, type ModelFolder } from './model-folder.js';
 import { ClipTokenizer } from './tokenizer.js';
+import { sumOfSquares } from '../vector/vector-math.js';
 
 export interface ClipModelOptions {
   /** Intra-op threads per session. Default: all cores. */
@@ -223,11 +224,12 @@ function towerInfo(tower: Tower): TowerInfo {
   return { inputName: tower.inputName, outputName: tower.outputName, fixedBatch: tower.fixedBatch };
 }
 
-/** In place; a zero vector stays zero. */
+/**
+ * In place; a zero vector stays zero. Divides by the norm where scaleRowsToUnit multiplies by its inverse (the
+ * two can differ in the last bit), so that the vectors stored for a photo stay what they were.
+ */
 export function l2Normalise(v: Float32Array): Float32Array {
-  let sum = 0;
-  for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
-  const norm = Math.sqrt(sum);
+  const norm = Math.sqrt(sumOfSquares(v));
   if (norm > 0) for (let i = 0; i < v.length; i++) v[i] /= norm;
   return v;
 }

@@ -11,6 +11,7 @@ import { packageRoot } from '../paths.js';
 import {
   MANIFEST_FORMAT, MANIFEST_VERSION, RECIPE_FILES, RecipeError, npyFloat32Header, type RecipeManifest,
 } from './recipe-format.js';
+import { scaleRowsToUnit, toNumbers } from '../vector/vector-math.js';
 
 export interface ExportOptions {
   outDir: string;
@@ -119,13 +120,14 @@ async function writeRows(
         lines.push(file);
       });
       const vectors = rows.length === ids.length ? batch.vectors : gatherRows(batch.vectors, rows, dim);
-      normaliseInPlace(vectors, dim);
+      // Stored vectors are unit length already; this guarantees the IndexFlatIP scores are cosines.
+      scaleRowsToUnit(vectors, vectors, dim, (_, sum) => !(sum === 0 || Math.abs(sum - 1) < 1e-6));
       if (lines.length === 0) continue;
       const bytes = Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength);
       await npy.write(bytes, 0, bytes.length, npyOffset);
       npyOffset += bytes.length;
       await paths.write(lines.join('\n') + '\n');
-      index.add(toNumberArray(vectors));
+      index.add(toNumbers(vectors));
       count += lines.length;
       options.onProgress?.(count, total);
     }
@@ -142,28 +144,10 @@ async function writeRows(
   return { count, skipped };
 }
 
-/** faiss-node takes plain arrays; a preallocated loop is about twice as fast as Array.from here. */
-function toNumberArray(values: Float32Array): number[] {
-  const out = new Array<number>(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = values[i];
-  return out;
-}
-
 function gatherRows(vectors: Float32Array, rows: number[], dim: number): Float32Array {
   const out = new Float32Array(rows.length * dim);
   rows.forEach((row, i) => out.set(vectors.subarray(row * dim, (row + 1) * dim), i * dim));
   return out;
-}
-
-/** Stored vectors are unit length already; this guarantees the IndexFlatIP scores are cosines. */
-function normaliseInPlace(vectors: Float32Array, dim: number): void {
-  for (let start = 0; start < vectors.length; start += dim) {
-    let sum = 0;
-    for (let i = start; i < start + dim; i++) sum += vectors[i] * vectors[i];
-    if (sum === 0 || Math.abs(sum - 1) < 1e-6) continue;
-    const scale = 1 / Math.sqrt(sum);
-    for (let i = start; i < start + dim; i++) vectors[i] *= scale;
-  }
 }
 
 function appVersion(): string {

@@ -6,6 +6,7 @@
 // Python reads it with numpy.load + faiss.read_index; nothing here depends on this app.
 import { open } from 'node:fs/promises';
 import path from 'node:path';
+import { scaleRowsToUnit } from '../vector/vector-math.js';
 
 export const RECIPE_FILES = {
   embeddings: 'embeddings.npy',
@@ -130,17 +131,11 @@ export function npyFloat32Header(shape: readonly number[], totalBytes = 128): Bu
 /** L2-normalises each row in place; returns how many rows were not already unit length. Zero rows throw. */
 export function normaliseRows(data: Float32Array, dim: number, describeRow: (row: number) => string): number {
   let changed = 0;
-  const rows = data.length / dim;
-  for (let r = 0; r < rows; r++) {
-    const start = r * dim;
-    let sum = 0;
-    for (let i = start; i < start + dim; i++) sum += data[i] * data[i];
+  scaleRowsToUnit(data, data, dim, (r, sum) => {
     if (!Number.isFinite(sum)) throw new RecipeError(`${describeRow(r)} holds a value that is not a finite number`);
     if (sum === 0) throw new RecipeError(`${describeRow(r)} is all zeros and cannot be a photo's embedding`);
-    const norm = Math.sqrt(sum);
-    if (Math.abs(norm - 1) > 1e-4) changed++;
-    const scale = 1 / norm;
-    for (let i = start; i < start + dim; i++) data[i] *= scale;
-  }
+    if (Math.abs(Math.sqrt(sum) - 1) > 1e-4) changed++;
+    return true;
+  });
   return changed;
 }

@@ -5,6 +5,7 @@
 // so the answer is exact unless a rounding error of ~1e-3 moves a photo across a gap of several hundred
 // places. 512 bytes per photo: 320 MB at 624k, built on the first large filtered search, not at start.
 import type { Catalogue } from '../catalogue/catalogue.js';
+import { sumOfSquares } from '../vector/vector-math.js';
 
 /** Rows read from the catalogue per step while building, between turns of the event loop. */
 const BUILD_BATCH = 4096;
@@ -70,8 +71,7 @@ export class VectorSketch {
       this.rowOf[photoId] = row;
     }
     const o = row * this.dim;
-    let norm = 0;
-    for (let j = 0; j < this.dim; j++) norm += vector[j] * vector[j];
+    const norm = sumOfSquares(vector, 0, this.dim);
     const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
     for (let j = 0; j < this.dim; j++) this.codes[o + j] = Math.max(-127, Math.min(127, Math.round((vector[j] * inv) / this.scale[j])));
   }
