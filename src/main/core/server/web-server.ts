@@ -11,11 +11,9 @@ import type { MediaKind, PhotoSearchApi } from '../../../shared/api.js';
 import { ApiInputError, parseApiCall } from '../../../shared/api-schema.js';
 import type { ApiEvent } from '../../../shared/types.js';
 import { isInside } from '../paths.js';
+import type { MediaResponse } from '../service/media.js';
 
-export interface MediaResponse {
-  path: string;
-  contentType: string;
-}
+export type { MediaResponse };
 
 /** What the server dispatches to: the API plus pushed events and photo bytes. */
 export interface WebServerBackend extends PhotoSearchApi {
