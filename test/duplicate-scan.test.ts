@@ -1,6 +1,6 @@
-// The duplicate scan at library scale: candidates through the vector index (IVF) agree with the exact
-// all-pairs search, an incremental scan of new photos merges into the kept results exactly as a full scan
-// would group them, and the background scan the UI drives reports progress, keeps its results across a
+// The duplicate scan at library scale: candidates found inside partitions of similar vectors agree with the
+// exact all-pairs search, an incremental scan of new photos through the vector index (IVF) merges into the
+// kept results exactly as a full scan would group them, and the background scan the UI drives reports progress, keeps its results across a
 // restart, can be cancelled, and reports a failure. Vectors are synthetic (no image files): near copies
 // are planted as noisy copies of earlier vectors, so the perceptual confirmation is off here
 // (test/duplicates.test.ts covers it on real pictures).
@@ -76,7 +76,7 @@ function openLibrary(t: CleanupScope): Library {
 
 const idsOf = (sets: DuplicateSet[]) => sets.map((s) => s.ids.join(',')).sort();
 
-test('duplicate candidates through an IVF index match the exact all-pairs search; an incremental scan merges into the same groups', async (t) => {
+test('duplicate candidates inside partitions match the exact all-pairs search; an incremental scan through the IVF index merges into the same groups', async (t) => {
   const library = openLibrary(t);
   const planted = addPhotos(library, 3000, 1, 25);
   const indexDir = vectorIndexDir(library, MODEL.id);
@@ -85,7 +85,7 @@ test('duplicate candidates through an IVF index match the exact all-pairs search
   assert.equal(index.kind, 'ivf');
 
   const exact = await findDuplicateSets(library, { verify: false, bruteForceLimit: 100_000 });
-  const viaIndex = await findDuplicateSets(library, { verify: false, bruteForceLimit: 0, indexDir });
+  const viaIndex = await findDuplicateSets(library, { verify: false, bruteForceLimit: 0, exactPairsLimit: 0 });
   assert.ok(exact.sets.length >= 100, `${exact.sets.length} sets`);
   for (const pair of planted) {
     const [a, b] = pair.split('-').map(Number);

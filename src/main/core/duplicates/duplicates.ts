@@ -16,13 +16,16 @@ import type { DuplicateGroup, PhotoDetail, PhotoId } from '../../../shared/types
 import type { Library } from '../library.js';
 import { thumbnailPath } from '../paths.js';
 import { hashFile } from '../scanner/content-hash.js';
-import { DEFAULT_BRUTE_FORCE_LIMIT, similarPairs, type RowSource } from './neighbours.js';
+import { similarPairs, type RowSource } from './neighbours.js';
 import { indexedPairs } from './indexed-pairs.js';
+import { partitionedPairs } from './partitioned-pairs.js';
 import { GRID_VECTOR_DIM, HASH_BITS, dot, hammingDistance, perceptualSignature, type PerceptualSignature } from './perceptual.js';
 import { UnionFind } from './union-find.js';
 
 export { trashPhotos, type TrashOptions } from './trash.js';
 
+/** Up to this many vectors, a full scan finds every vector's nearest neighbours exactly (one BLAS product per batch). */
+export const EXACT_PAIRS_LIMIT = 20_000;
 /** Cosine threshold for vector candidates when each pair is confirmed by the perceptual hash. */
 export const DEFAULT_THRESHOLD = 0.92;
 /** Cosine threshold to use when pairs are not confirmed (precision then rests on the vectors alone). */
@@ -49,12 +52,16 @@ export interface FindDuplicatesOptions {
   neighbours?: number;
   /** Up to this many vectors, every pair is compared exactly in JS. */
   bruteForceLimit?: number;
+  /**
+   * Up to this many vectors (default EXACT_PAIRS_LIMIT), every vector's nearest neighbours are found exactly
+   * (FAISS flat); above, inside partitions of similar vectors (partitioned-pairs.ts).
+   */
+  exactPairsLimit?: number;
+  /** Partitions for large libraries (default ≈ 1.3·√n). */
+  partitions?: number;
   /** Photos decoded at once for perceptual hashes. */
   concurrency?: number;
-  /**
-   * The library's saved vector index for the model: above bruteForceLimit, candidates then come from it
-   * (each photo's nearest neighbours, see indexed-pairs.ts) instead of an exact all-pairs search.
-   */
+  /** The library's saved vector index for the model, which an incremental scan queries (indexed-pairs.ts). */
   indexDir?: string;
   /** With indexDir: look for copies of vectors stored after this embedding id only (an incremental scan). */
   afterEmbeddingId?: number;
@@ -128,15 +135,21 @@ export async function findDuplicateSets(library: Library, options: FindDuplicate
   if (mode === 'vectors' && modelId && catalogue.getModel(modelId)) {
     const onProgress = (done: number, total: number) => options.onProgress?.('vectors', done, total);
     const count = catalogue.countEmbeddings(modelId);
-    if (options.indexDir && (options.afterEmbeddingId || count > (options.bruteForceLimit ?? DEFAULT_BRUTE_FORCE_LIMIT))) {
+    if (options.afterEmbeddingId) {
+      // Photos added since a scan: each queried against the whole library through its vector index.
+      if (!options.indexDir) throw new RangeError('an incremental duplicate scan needs the vector index (indexDir)');
       const found = await indexedPairs(library, modelId, {
         indexDir: options.indexDir, minScore: threshold, afterEmbeddingId: options.afterEmbeddingId, neighbours: options.neighbours, onProgress,
       });
       stats.searched = found.searched;
       stats.throughEmbeddingId = found.throughEmbeddingId;
       candidates = found.pairs;
+    } else if (count > (options.exactPairsLimit ?? EXACT_PAIRS_LIMIT)) {
+      const found = await partitionedPairs(catalogue, modelId, { minScore: threshold, partitions: options.partitions, neighbours: options.neighbours, onProgress });
+      stats.searched = found.searched;
+      stats.throughEmbeddingId = found.throughEmbeddingId;
+      candidates = found.pairs;
     } else {
-      if (options.afterEmbeddingId) throw new RangeError('an incremental duplicate scan needs the vector index (indexDir)');
       const source = new EmbeddingRows(library, modelId);
       stats.searched = source.count;
       stats.throughEmbeddingId = catalogue.lastEmbeddingId(modelId);

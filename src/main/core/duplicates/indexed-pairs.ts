@@ -1,11 +1,8 @@
-// Near-duplicate candidates for a large library through an approximate vector index: each photo's few
-// nearest neighbours, asked of the library's saved IVF index (or one built here when there is none), many
-// queries per FAISS call. All pairs by brute force cost O(n²): about two hours at 624k photos; here each
-// query scans only the few inverted lists nearest to it, and a copy at cosine ≥ 0.9 lies, all but always,
-// in the list of its original or in the next nearest.
-//
-// Incremental: with `afterEmbeddingId`, only vectors stored after that id are queried (against the whole
-// library), so photos added since the last scan cost a search each.
+// Near-duplicate candidates for photos added since the last scan: each new vector's few nearest neighbours,
+// asked of the library's saved IVF index (or one built here when there is none) and caught up with the
+// catalogue, many queries per FAISS call. Each query scans only the few inverted lists nearest to it, and a
+// copy at cosine ≥ 0.9 lies, all but always, in the list of its original or in the next nearest. At 0.6–3.5
+// ms a query here that suits thousands of new photos, not a whole library (partitioned-pairs.ts does that).
 import type { Library } from '../library.js';
 import { VectorIndex } from '../vector/vector-index.js';
 import type { PhotoId } from '../../../shared/types.js';
