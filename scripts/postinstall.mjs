@@ -34,9 +34,13 @@ function patchForSystemFaiss() {
   const srcPath = path.join(faissDir, 'src', 'faiss.cc');
   const src = readFileSync(srcPath, 'utf8');
   // FAISS 1.7.3 (Debian) declares idx_t inside faiss::Index; 1.7.4 moved it to namespace faiss.
-  if (src.includes('using idx_t = faiss::idx_t;')) {
-    writeFileSync(srcPath, src.replace('using idx_t = faiss::idx_t;', 'using idx_t = faiss::Index::idx_t;'));
-  }
+  let patched = src;
+  if (patched.includes('using idx_t = faiss::idx_t;')) patched = patched.replace('using idx_t = faiss::idx_t;', 'using idx_t = faiss::Index::idx_t;');
+  // faiss-node 0.5.1's search never frees its float copy of the queries (4 bytes per value per call).
+  // The app's bulk work avoids faiss-node's search for that reason (vector/top-k-product.ts); a build from
+  // source frees it as well.
+  if (!patched.includes('delete[] xq;')) patched = patched.replace('    delete[] I;\n    delete[] D;', '    delete[] xq;\n    delete[] I;\n    delete[] D;');
+  if (patched !== src) writeFileSync(srcPath, patched);
 }
 
 if (existsSync(addon) && works()) {
