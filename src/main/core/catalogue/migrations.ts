@@ -191,6 +191,20 @@ ${COUNTER_TRIGGERS}
       CREATE INDEX photos_missing_size ON photos(size) WHERE status = 'missing';
     `,
   },
+  {
+    version: 6,
+    name: 'dismissed duplicates',
+    // Pairs of photos the user said are not duplicates (a < b): user data, so it lives here and not in the
+    // duplicate scan's results file, and later scans never link such a pair again.
+    up: `
+      CREATE TABLE dismissed_pairs (
+        a INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        b INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+        PRIMARY KEY (a, b),
+        CHECK (a < b)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {
