@@ -25,9 +25,30 @@ export type IndexerLauncher = (entryPath: string) => IndexerChild;
 /** The compiled indexer-process.js beside this file. */
 export const INDEXER_ENTRY = fileURLToPath(new URL('./indexer-process.js', import.meta.url));
 
+/**
+ * The indexer's environment: the parent's, plus a fixed glibc mmap threshold of 1 MiB unless the user set
+ * one. By default glibc raises the threshold each time an mmapped block is freed, up to 32 MiB; the model
+ * worker frees a 9.6 MB batch input (16 photos × 3×224×224 floats) every batch, so soon every buffer the
+ * indexer churns through (that batch, the 600 KB tensor per photo made on the main thread and freed in the
+ * worker, libvips images) came from malloc's heaps, which fragmented: the indexer's RSS grew ~100 MiB over
+ * its first ~8,000 photos (bench/indexer-soak.ts, docs/BENCHMARKS.md section 6). With the threshold fixed, the
+ * batch input is an mmap returned to the system when freed and RSS stays flat. (128 KiB, glibc's starting
+ * value, is flat too but costs ~10% more CPU per decoded photo in page faults; 1 MiB costs ~4%.)
+ * Other C libraries ignore the variable.
+ */
+export function indexerEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const userChose = base.MALLOC_MMAP_THRESHOLD_ !== undefined || /mmap_threshold/.test(base.GLIBC_TUNABLES ?? '');
+  return userChose ? { ...base } : { ...base, MALLOC_MMAP_THRESHOLD_: String(INDEXER_MMAP_THRESHOLD) };
+}
+
+/** glibc's mmap threshold in the indexer process, bytes (see indexerEnv). */
+export const INDEXER_MMAP_THRESHOLD = 1024 * 1024;
+
 /** Plain Node: child_process.fork. */
 export const forkLauncher: IndexerLauncher = (entryPath) => {
-  const child = fork(entryPath, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'advanced' });
+  const child = fork(entryPath, [], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'advanced', env: indexerEnv(),
+  });
   return {
     send: (message) => {
       if (child.connected) child.send(message);
