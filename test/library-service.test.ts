@@ -83,6 +83,16 @@ test('LibraryService: folders, indexing in a child process, text search, similar
   assert.deepEqual(tagged.items.map((p) => p.id), [blue.id]);
   await service.removeTags([blue.id], ['sea']);
   assert.deepEqual((await service.getPhoto(blue.id)).tags, ['ים']);
+  // Every edit is in the undo history; undoing one says so to every window.
+  assert.deepEqual((await service.listEdits()).map((e) => e.kind), ['untag', 'tag', 'rating']);
+  const events: ApiEvent[] = [];
+  const off = service.onEvent((event) => events.push(event));
+  const undone = await service.undoLast();
+  off();
+  assert.deepEqual({ kind: undone?.edit.kind, tags: undone?.edit.tags, restored: undone?.restored }, { kind: 'untag', tags: ['sea'], restored: 1 });
+  assert.deepEqual((await service.getPhoto(blue.id)).tags, ['sea', 'ים']);
+  assert.ok(events.some((event) => event.type === 'library-changed'));
+  await assert.rejects(service.undoEdit(undone!.edit.id), ApiInputError);
   await assert.rejects(service.getPhoto(987654), ApiInputError);
 
   const thumb = await service.resolveMedia('thumb', red.id);

@@ -43,7 +43,7 @@ function fakeBackend(photoFile: string, thumbFile: string) {
   const api: Record<string, unknown> = {};
   const names: (keyof PhotoSearchApi)[] = [
     'getStatus', 'listFolders', 'addFolder', 'removeFolder', 'pickFolder', 'search', 'findSimilar', 'getPhoto', 'setRating',
-    'addTags', 'removeTags', 'listTags', 'startIndexing', 'pauseIndexing', 'resumeIndexing', 'cancelIndexing',
+    'addTags', 'removeTags', 'listTags', 'listEdits', 'undoEdit', 'undoLast', 'startIndexing', 'pauseIndexing', 'resumeIndexing', 'cancelIndexing',
     'getIndexingProgress', 'listFailed', 'getModelStatus', 'downloadModel', 'useModelFolder', 'getDuplicates', 'startDuplicateScan', 'cancelDuplicateScan', 'trashPhotos',
   ];
   for (const name of names) api[name] = unsupported(name);
@@ -58,6 +58,10 @@ function fakeBackend(photoFile: string, thumbFile: string) {
     },
     async setRating(ids: number[], rating: number) {
       calls.push({ method: 'setRating', args: [ids, rating] });
+    },
+    async undoEdit(editId: number) {
+      calls.push({ method: 'undoEdit', args: [editId] });
+      return { edit: { id: editId, kind: 'rating', rating: 2, tags: [], changed: 3, createdAt: 0 }, restored: 3, skipped: 0 };
     },
     async addFolder(folder: string) {
       throw new Error(`not a folder: ${folder}`);
@@ -143,10 +147,20 @@ describe('web server', () => {
     assert.equal(ok.status, 200);
     assert.deepEqual(JSON.parse(ok.body), { ok: true, result: null });
     assert.deepEqual(fake.calls.at(-1), { method: 'setRating', args: [[3, 4], 5] });
+    const undo = await raw(server.port, 'POST', '/api/undoEdit', auth, '[7]');
+    assert.equal(undo.status, 200);
+    assert.equal(JSON.parse(undo.body).result.restored, 3);
+    assert.deepEqual(fake.calls.at(-1), { method: 'undoEdit', args: [7] });
 
     const cases: [string, string][] = [
       ['/api/setRating', JSON.stringify([[3], 9])], // rating out of range
       ['/api/setRating', JSON.stringify([[-1], 2])], // bad id
+      ['/api/setRating', JSON.stringify([[3], 2, 0])], // bad edit to join
+      ['/api/addTags', JSON.stringify([[3], ['x'], 'edit'])],
+      ['/api/undoEdit', '[]'], // undo needs an edit id
+      ['/api/undoEdit', '["7"]'],
+      ['/api/undoEdit', '[1.5]'],
+      ['/api/undoLast', '[1]'], // takes nothing
       ['/api/search', JSON.stringify([{ query: 5 }])], // wrong type
       ['/api/search', JSON.stringify([{ query: 'x', extra: true }])], // unknown key
       ['/api/search', JSON.stringify({ query: 'x' })], // not an array

@@ -7,6 +7,9 @@ const photoId = z.number().int().positive();
 const photoIds = z.array(photoId).min(1).max(1_000_000);
 const tagName = z.string().trim().min(1).max(100);
 const absolutePath = z.string().min(1).max(4096);
+const editId = z.number().int().positive();
+/** The edit an earlier chunk of the same selection recorded (optional; JSON carries a missing one as null). */
+const partOf = editId.nullish();
 
 export const searchFiltersSchema = z.strictObject({
   minRating: z.number().int().min(0).max(5).optional(),
@@ -46,10 +49,13 @@ export const apiArgSchemas = {
   search: z.tuple([searchRequestSchema]),
   findSimilar: z.tuple([similarRequestSchema]),
   getPhoto: z.tuple([photoId]),
-  setRating: z.tuple([photoIds, z.number().int().min(0).max(5)]),
-  addTags: z.tuple([photoIds, z.array(tagName).min(1).max(50)]),
-  removeTags: z.tuple([photoIds, z.array(tagName).min(1).max(50)]),
+  setRating: z.tuple([photoIds, z.number().int().min(0).max(5), partOf]),
+  addTags: z.tuple([photoIds, z.array(tagName).min(1).max(50), partOf]),
+  removeTags: z.tuple([photoIds, z.array(tagName).min(1).max(50), partOf]),
   listTags: z.tuple([z.string().max(100)]),
+  listEdits: none,
+  undoEdit: z.tuple([editId]),
+  undoLast: none,
   startIndexing: none,
   pauseIndexing: none,
   resumeIndexing: none,

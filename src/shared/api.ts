@@ -5,6 +5,7 @@ import type {
   DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
   PhotoId, SearchRequest, SearchResponse, SimilarRequest, TagCount, TrashResult, ApiEvent,
 } from './types.js';
+import type { EditId, EditRecord, EditResult, UndoResult } from './types.js';
 
 export interface PhotoSearchApi {
   getStatus(): Promise<LibraryStatus>;
@@ -18,10 +19,21 @@ export interface PhotoSearchApi {
   findSimilar(request: SimilarRequest): Promise<SearchResponse>;
   getPhoto(photoId: PhotoId): Promise<PhotoDetail>;
 
-  setRating(photoIds: PhotoId[], rating: number): Promise<void>;
-  addTags(photoIds: PhotoId[], tags: string[]): Promise<void>;
-  removeTags(photoIds: PhotoId[], tags: string[]): Promise<void>;
+  /**
+   * Rating and tag edits each record an entry in the library's undo history. `partOf`: the edit that an
+   * earlier chunk of the same selection recorded; this call joins it while it is still the newest edit and
+   * the same change, so one undo takes back the whole selection.
+   */
+  setRating(photoIds: PhotoId[], rating: number, partOf?: EditId | null): Promise<EditResult>;
+  addTags(photoIds: PhotoId[], tags: string[], partOf?: EditId | null): Promise<EditResult>;
+  removeTags(photoIds: PhotoId[], tags: string[], partOf?: EditId | null): Promise<EditResult>;
   listTags(prefix: string): Promise<TagCount[]>;
+  /** The undo history (the last 20 edits, kept across restarts), newest first. */
+  listEdits(): Promise<EditRecord[]>;
+  /** Puts back what an edit replaced, where nothing changed it again since, and forgets the edit. */
+  undoEdit(editId: EditId): Promise<UndoResult>;
+  /** Undoes the newest edit (Ctrl+Z); null when the history is empty. */
+  undoLast(): Promise<UndoResult | null>;
 
   startIndexing(): Promise<void>;
   pauseIndexing(): Promise<void>;
@@ -50,7 +62,7 @@ export type ApiResult<M extends ApiMethod> = Awaited<ReturnType<PhotoSearchApi[M
 /** Every API method, in one list; `satisfies` makes the compiler flag one added to PhotoSearchApi but missing here. */
 export const API_METHODS = Object.keys({
   getStatus: 1, listFolders: 1, addFolder: 1, removeFolder: 1, pickFolder: 1, search: 1, findSimilar: 1, getPhoto: 1,
-  setRating: 1, addTags: 1, removeTags: 1, listTags: 1, startIndexing: 1, pauseIndexing: 1, resumeIndexing: 1,
+  setRating: 1, addTags: 1, removeTags: 1, listTags: 1, listEdits: 1, undoEdit: 1, undoLast: 1, startIndexing: 1, pauseIndexing: 1, resumeIndexing: 1,
   cancelIndexing: 1, getIndexingProgress: 1, listFailed: 1, getModelStatus: 1, downloadModel: 1, useModelFolder: 1,
   getDuplicates: 1, startDuplicateScan: 1, cancelDuplicateScan: 1, trashPhotos: 1,
 } satisfies Record<ApiMethod, 1>) as ApiMethod[];

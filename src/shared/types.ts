@@ -119,6 +119,41 @@ export interface TagCount {
   count: number;
 }
 
+/** An entry in the library's undo history of rating and tag edits. */
+export type EditId = number;
+
+/** What an edit did: set a rating ('rating'), added tags ('tag') or removed them ('untag'). */
+export type EditKind = 'rating' | 'tag' | 'untag';
+
+/** One edit in the undo history (the catalogue keeps the last 20, across restarts). */
+export interface EditRecord {
+  id: EditId;
+  kind: EditKind;
+  /** The rating a 'rating' edit set (0: cleared); null for tag edits. */
+  rating: number | null;
+  /** The tags a 'tag' edit added or an 'untag' edit removed. */
+  tags: string[];
+  /** Photos whose rating the edit changed, or photo–tag links it added or removed. */
+  changed: number;
+  createdAt: number;
+}
+
+/** The answer to a rating or tag edit. */
+export interface EditResult {
+  /** The history entry that can undo it; null when nothing changed (then there is nothing to undo). */
+  editId: EditId | null;
+  /** Photos whose rating this call changed, or photo–tag links it added or removed. */
+  changed: number;
+}
+
+export interface UndoResult {
+  edit: EditRecord;
+  /** Photos (or photo–tag links) put back as they were before the edit. */
+  restored: number;
+  /** Left as they are: changed again since, or no longer in the catalogue. */
+  skipped: number;
+}
+
 export interface DuplicateGroup {
   kind: 'exact' | 'near';
   photos: PhotoDetail[];

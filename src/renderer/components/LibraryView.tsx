@@ -115,7 +115,7 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
     return ids;
   }
 
-  async function applyBulk(label: string, ids: PhotoId[], call: (chunk: PhotoId[]) => Promise<void>, change: (item: PhotoSummary) => PhotoSummary) {
+  async function applyBulk(label: string, ids: PhotoId[], call: (chunk: PhotoId[]) => Promise<unknown>, change: (item: PhotoSummary) => PhotoSummary) {
     if (ids.length === 0) return;
     setBusy(label);
     try {

@@ -7,9 +7,9 @@
 //   photos.ts      folders, photo rows and the scanner's bookkeeping (new, changed, missing, moved, hashes)
 //   embeddings.ts  models and vectors: what to embed, storing results and imports, counts, streaming them out
 //   queries.ts     reading photos, browsing, filters, counts by status, failures, exact duplicates
-//   user-data.ts   ratings and tags
+//   user-data.ts   ratings and tags, and the undo history of their edits
 //   shared.ts      the SQL fragments and the filter clause the parts share
-import type { PhotoId, SearchFilters } from '../../../shared/types.js';
+import type { EditId, PhotoId, SearchFilters } from '../../../shared/types.js';
 import { openDatabase } from './database.js';
 import { EmbeddingStore, type EmbedOutcome, type ModelRecord } from './embeddings.js';
 import { COUNT_ALL, COUNTER_TRIGGER_NAMES, COUNTER_TRIGGERS } from './migrations.js';
@@ -23,6 +23,7 @@ export type { EmbedOutcome, EmbeddingBatch, ModelRecord, PhotoMetadata, PhotoToE
 export type { KnownFile, NewPhoto } from './photos.js';
 export type { StatusCounts } from './queries.js';
 export { normaliseTags } from './shared.js';
+export { EDIT_HISTORY } from './user-data.js';
 
 export class Catalogue extends CataloguePart {
   private readonly photos: PhotoStore;
@@ -128,11 +129,14 @@ export class Catalogue extends CataloguePart {
     return hasFilters(filters);
   }
 
-  // ---------- ratings and tags (user-data.ts) ----------
+  // ---------- ratings, tags and their undo history (user-data.ts) ----------
 
-  setRating(photoIds: PhotoId[], rating: number) { return this.userData.setRating(photoIds, rating); }
-  addTags(photoIds: PhotoId[], names: string[]) { return this.userData.addTags(photoIds, names); }
-  removeTags(photoIds: PhotoId[], names: string[]) { return this.userData.removeTags(photoIds, names); }
+  setRating(photoIds: PhotoId[], rating: number, partOf?: EditId | null) { return this.userData.setRating(photoIds, rating, partOf ?? null); }
+  addTags(photoIds: PhotoId[], names: string[], partOf?: EditId | null) { return this.userData.addTags(photoIds, names, partOf ?? null); }
+  removeTags(photoIds: PhotoId[], names: string[], partOf?: EditId | null) { return this.userData.removeTags(photoIds, names, partOf ?? null); }
+  listEdits() { return this.userData.listEdits(); }
+  undoEdit(editId: EditId) { return this.userData.undoEdit(editId); }
+  undoLast() { return this.userData.undoLast(); }
   listTags(prefix: string) { return this.userData.listTags(prefix); }
   tagsFor(photoIds: PhotoId[]) { return this.userData.tagsFor(photoIds); }
 }

@@ -205,6 +205,38 @@ ${COUNTER_TRIGGERS}
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 7,
+    name: 'undo journal',
+    // The last edits to ratings and tags, each with exactly what it replaced, so any of them can be undone
+    // (also after a restart). A rating edit keeps the previous rating of each photo it changed (0: unrated);
+    // a tag edit keeps the photo–tag links it added, an untag edit those it removed (the tag as an index into
+    // the edit's list of names: a removed tag may have no row of its own any more). Only what changed is kept,
+    // so the journal of an edit costs one INSERT … SELECT beside the edit itself. AUTOINCREMENT: an undone or
+    // forgotten edit's id is never given to a new one, so an old Undo button cannot undo someone else's edit.
+    up: `
+      CREATE TABLE edits (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('rating', 'tag', 'untag')),
+        rating INTEGER CHECK (rating BETWEEN 0 AND 5),
+        tags TEXT NOT NULL DEFAULT '[]',
+        changed INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+      CREATE TABLE edit_ratings (
+        edit_id INTEGER NOT NULL,
+        photo_id INTEGER NOT NULL,
+        previous INTEGER NOT NULL CHECK (previous BETWEEN 0 AND 5),
+        PRIMARY KEY (edit_id, photo_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE edit_tags (
+        edit_id INTEGER NOT NULL,
+        tag INTEGER NOT NULL,
+        photo_id INTEGER NOT NULL,
+        PRIMARY KEY (edit_id, tag, photo_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {

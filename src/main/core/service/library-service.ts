@@ -9,6 +9,7 @@ import type {
   ApiEvent, DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
   PhotoId, SearchRequest, SearchResponse, SimilarRequest, TagCount, TrashResult,
 } from '../../../shared/types.js';
+import type { EditId, EditRecord, EditResult, UndoResult } from '../../../shared/types.js';
 import { Library } from '../library.js';
 import { startCheckpointer, type Checkpointer } from '../catalogue/checkpointer.js';
 import { defaultModelsDir } from '../paths.js';
@@ -156,20 +157,38 @@ export class LibraryService implements PhotoSearchApi {
 
   // ---------- ratings and tags ----------
 
-  async setRating(photoIds: PhotoId[], rating: number): Promise<void> {
-    this.library.catalogue.setRating(photoIds, rating);
+  // Each edit records what it replaces in the catalogue's undo history, in the same transaction.
+
+  async setRating(photoIds: PhotoId[], rating: number, partOf?: EditId | null): Promise<EditResult> {
+    return this.library.catalogue.setRating(photoIds, rating, partOf);
   }
 
-  async addTags(photoIds: PhotoId[], tags: string[]): Promise<void> {
-    this.library.catalogue.addTags(photoIds, tags);
+  async addTags(photoIds: PhotoId[], tags: string[], partOf?: EditId | null): Promise<EditResult> {
+    return this.library.catalogue.addTags(photoIds, tags, partOf);
   }
 
-  async removeTags(photoIds: PhotoId[], tags: string[]): Promise<void> {
-    this.library.catalogue.removeTags(photoIds, tags);
+  async removeTags(photoIds: PhotoId[], tags: string[], partOf?: EditId | null): Promise<EditResult> {
+    return this.library.catalogue.removeTags(photoIds, tags, partOf);
   }
 
   async listTags(prefix: string): Promise<TagCount[]> {
     return this.library.catalogue.listTags(prefix);
+  }
+
+  async listEdits(): Promise<EditRecord[]> {
+    return this.library.catalogue.listEdits();
+  }
+
+  async undoEdit(editId: EditId): Promise<UndoResult> {
+    const result = this.library.catalogue.undoEdit(editId);
+    this.emit({ type: 'library-changed' });
+    return result;
+  }
+
+  async undoLast(): Promise<UndoResult | null> {
+    const result = this.library.catalogue.undoLast();
+    if (result) this.emit({ type: 'library-changed' });
+    return result;
   }
 
   // ---------- indexing ----------
