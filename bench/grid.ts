@@ -69,7 +69,7 @@ export async function fakeLibrary(count = PHOTO_COUNT) {
     throw new Error(`${name} is not available in the grid benchmark`);
   };
   const api: Record<string, unknown> = {};
-  for (const name of ['addFolder', 'removeFolder', 'findSimilar', 'setRating', 'addTags', 'removeTags', 'startIndexing', 'pauseIndexing', 'resumeIndexing', 'cancelIndexing', 'downloadModel', 'useModelFolder', 'getDuplicates', 'startDuplicateScan', 'cancelDuplicateScan', 'trashPhotos'] satisfies (keyof PhotoSearchApi)[]) {
+  for (const name of ['addFolder', 'removeFolder', 'findSimilar', 'setRating', 'addTags', 'removeTags', 'startIndexing', 'pauseIndexing', 'resumeIndexing', 'cancelIndexing', 'downloadModel', 'useModelFolder', 'getDuplicates', 'startDuplicateScan', 'cancelDuplicateScan', 'resolveDuplicates', 'dismissDuplicates', 'trashPhotos'] satisfies (keyof PhotoSearchApi)[]) {
     api[name] = notHere(name);
   }
   const folders = [{ id: 1, path: '/photos', photoCount: count }];

@@ -334,19 +334,21 @@ async function measure(): Promise<void> {
   // Duplicates over the whole library in the background (its child process), while this process keeps
   // answering the UI's polling calls; then the view's first page, and an incremental scan of 10,000 photos.
   running = 'duplicate scan';
+  rmSync(service.library.paths.duplicates, { force: true }); // a full scan, whatever an earlier run kept
   loop.reset();
+  loop.enable();
   const scans: DuplicateScanStatus[] = [];
   service.onEvent((e) => {
     if (e.type === 'duplicates') scans.push(e.scan);
   });
-  const scanUntil = async (state: DuplicateScanStatus['state']) => {
+  const scanUntil = async (on: LibraryService, state: DuplicateScanStatus['state']) => {
     const during: number[] = [];
     const begun = performance.now();
     scans.length = 0;
     while (!scans.some((s) => s.state !== 'running')) {
       const t = performance.now();
-      await service.getStatus();
-      await service.findSimilar({ photoId: pick(), limit: 100 });
+      await on.getStatus();
+      await on.findSimilar({ photoId: pick(), limit: 100 });
       during.push(performance.now() - t);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
@@ -355,8 +357,9 @@ async function measure(): Promise<void> {
     return { seconds: (performance.now() - begun) / 1000, p95: percentile(during, 95), status: end, progressEvents: scans.length - 1 };
   };
   await service.startDuplicateScan();
-  const fullScan = await scanUntil('done');
+  const fullScan = await scanUntil(service, 'done');
   const scanStallMs = loop.max / 1e6;
+  loop.disable();
   const pageStarted = performance.now();
   const firstPage = await service.getDuplicates(0, 50);
   const pageMs = performance.now() - pageStarted;
@@ -371,7 +374,7 @@ async function measure(): Promise<void> {
   const reopenedPage = await reopened.getDuplicates(0, 50);
   const reopenPageMs = performance.now() - reopenStarted;
   const incrementalStatus = await reopened.startDuplicateScan();
-  const incrementalScan = await scanUntil('done');
+  const incrementalScan = await scanUntil(reopened, 'done');
   const dup = {
     fullSeconds: fullScan.seconds, groups: fullScan.status.groups, removable: fullScan.status.removable, progressEvents: fullScan.progressEvents,
     uiP95: fullScan.p95, stallMs: scanStallMs, pageMs, reopenPageMs, reopenedGroups: reopenedPage.total, firstPageGroups: firstPage.groups.length,

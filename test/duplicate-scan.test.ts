@@ -6,7 +6,7 @@
 // (test/duplicates.test.ts covers it on real pictures).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import path from 'node:path';
 import type { ApiEvent, DuplicateScanStatus } from '../src/shared/types.js';
@@ -196,4 +196,63 @@ test('the background duplicate scan: progress, kept across a restart, incrementa
   const gone = before.groups[0].photos.map((p) => p.id);
   scanner.forget(gone);
   assert.equal((await scanner.page(0, 1)).total, grown.total - 1);
+});
+
+test('resolving duplicates keeps one copy with the others\' tags and best rating; "not duplicates" is remembered', async (t) => {
+  const dir = tempDir(t, 'dup-resolve-');
+  const seeded = Library.open(dir);
+  seeded.useModel(MODEL, null);
+  addPhotos(seeded, 40, 9, 1000);
+  const catalogue = seeded.catalogue;
+  // Photos 1–3: one picture three times; 4–5: another picture twice.
+  for (const [id, hash] of [[1, 'x'], [2, 'x'], [3, 'x'], [4, 'y'], [5, 'y']] as const) {
+    const file = catalogue.getPhoto(id)!.path;
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, `picture ${hash}`);
+    catalogue.setContentHash(id, hash);
+  }
+  catalogue.addTags([2], ['beach']);
+  catalogue.addTags([3], ['family', 'beach']);
+  catalogue.setRating([1], 2);
+  catalogue.setRating([3], 4);
+  seeded.close();
+
+  const trashed: string[] = [];
+  const trashDir = tempDir(t, 'dup-resolve-trash-');
+  const moveToTrash = async (file: string) => {
+    trashed.push(file);
+    renameSync(file, path.join(trashDir, path.basename(file)));
+  };
+  const service = await LibraryService.open({ libraryDir: dir, modelsDir: tempDir(t, 'dup-resolve-models-'), moveToTrash });
+  t.after(() => service.close());
+  const events: DuplicateScanStatus[] = [];
+  service.onEvent((e) => {
+    if (e.type === 'duplicates') events.push(e.scan);
+  });
+  await service.startDuplicateScan();
+  await waitFor(events, (s) => s.state === 'done', 'the scan');
+  assert.deepEqual((await service.getDuplicates(0, 10)).groups.map((g) => g.photos.map((p) => p.id).sort()), [[1, 2, 3], [4, 5]]);
+
+  // Refused, and nothing changes: trashing the kept copy, or two groups trashing each other's kept copy.
+  await assert.rejects(service.resolveDuplicates([{ keepId: 1, trashIds: [1, 2] }]), /copy to keep/);
+  await assert.rejects(service.resolveDuplicates([{ keepId: 4, trashIds: [5] }, { keepId: 5, trashIds: [4] }]), /kept in another group/);
+  assert.deepEqual((await service.getPhoto(1)).tags, []);
+  assert.equal(trashed.length, 0);
+
+  const result = await service.resolveDuplicates([{ keepId: 1, trashIds: [2, 3] }]);
+  assert.deepEqual(result.failed, []);
+  assert.deepEqual(result.trashed.sort(), [2, 3]);
+  const kept = await service.getPhoto(1);
+  assert.deepEqual([...kept.tags].sort(), ['beach', 'family']);
+  assert.equal(kept.rating, 4, 'the highest rating of the group');
+  assert.equal((await service.getPhoto(2)).status, 'missing');
+  assert.equal(trashed.length, 2);
+
+  // "Not duplicates": the group leaves the results, and a fresh full scan does not bring it back.
+  await service.dismissDuplicates([4, 5]);
+  assert.equal((await service.getDuplicates(0, 10)).total, 0);
+  events.length = 0;
+  await service.startDuplicateScan();
+  await waitFor(events, (s) => s.state === 'done', 'the rescan');
+  assert.deepEqual((await service.getDuplicates(0, 10)).groups, []);
 });

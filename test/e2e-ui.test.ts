@@ -287,6 +287,14 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     await page.getByTestId('trash-duplicates').click();
     await page.getByTestId('confirm-dialog').waitFor();
     await shot(page, '08-duplicates-confirm');
+    // The kept copy cannot be ticked; choosing the other copy to keep moves the mark.
+    assert.equal(await group.locator('[data-testid="duplicate-photo"][data-keep="true"] input[type="checkbox"]').count(), 0);
+    const other = group.locator('[data-testid="duplicate-photo"][data-keep="false"]');
+    const otherId = await other.getAttribute('data-photo-id');
+    await other.getByTestId('keep-instead').click();
+    assert.equal(await group.locator('[data-testid="duplicate-photo"][data-keep="true"]').getAttribute('data-photo-id'), otherId);
+    assert.equal(await page.getByTestId('trash-duplicates').isDisabled(), true, 'nothing ticked after choosing the other copy');
+    await group.locator('[data-testid="duplicate-photo"][data-keep="false"] input[type="checkbox"]').check();
     await page.getByTestId('confirm-cancel').click();
     await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
     await page.getByTestId('tab-library').click();

@@ -44,7 +44,7 @@ function fakeBackend(photoFile: string, thumbFile: string) {
   const names: (keyof PhotoSearchApi)[] = [
     'getStatus', 'listFolders', 'addFolder', 'removeFolder', 'pickFolder', 'search', 'findSimilar', 'getPhoto', 'setRating',
     'addTags', 'removeTags', 'listTags', 'listEdits', 'undoEdit', 'undoLast', 'startIndexing', 'pauseIndexing', 'resumeIndexing', 'cancelIndexing',
-    'getIndexingProgress', 'listFailed', 'getModelStatus', 'downloadModel', 'useModelFolder', 'getDuplicates', 'startDuplicateScan', 'cancelDuplicateScan', 'trashPhotos',
+    'getIndexingProgress', 'listFailed', 'getModelStatus', 'downloadModel', 'useModelFolder', 'getDuplicates', 'startDuplicateScan', 'cancelDuplicateScan', 'resolveDuplicates', 'dismissDuplicates', 'trashPhotos',
   ];
   for (const name of names) api[name] = unsupported(name);
   Object.assign(api, {

@@ -68,6 +68,8 @@ export const apiArgSchemas = {
   getDuplicates: z.tuple([z.number().int().min(0).max(10_000_000), z.number().int().min(1).max(500)]),
   startDuplicateScan: none,
   cancelDuplicateScan: none,
+  resolveDuplicates: z.tuple([z.array(z.strictObject({ keepId: photoId, trashIds: z.array(photoId).min(1).max(10_000) })).min(1).max(100_000)]),
+  dismissDuplicates: z.tuple([z.array(photoId).min(2).max(1000)]),
   trashPhotos: z.tuple([photoIds]),
 } satisfies Record<ApiMethod, z.ZodType>;
 

@@ -2,7 +2,7 @@
 // Desktop's shared IPC type file). Electron's preload and web mode's HTTP client both implement
 // PhotoSearchClient; the main process and the web server both dispatch to one PhotoSearchApi.
 import type {
-  DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
+  DuplicateChoice, DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
   PhotoId, SearchRequest, SearchResponse, SimilarRequest, TagCount, TrashResult, ApiEvent,
 } from './types.js';
 import type { EditId, EditRecord, EditResult, UndoResult } from './types.js';
@@ -51,6 +51,13 @@ export interface PhotoSearchApi {
   /** Starts a background scan (progress arrives as 'duplicates' events); resolves at once. */
   startDuplicateScan(): Promise<DuplicateScanStatus>;
   cancelDuplicateScan(): Promise<DuplicateScanStatus>;
+  /**
+   * Moves the chosen copies to the system trash after giving each kept copy their tags and, if higher,
+   * their rating. Refuses (changing nothing) any choice that would leave a group without a copy.
+   */
+  resolveDuplicates(choices: DuplicateChoice[]): Promise<TrashResult>;
+  /** Remembers that these photos are not duplicates of one another. */
+  dismissDuplicates(photoIds: PhotoId[]): Promise<void>;
   /** Moves files to the system trash (never deletes) and marks them missing. */
   trashPhotos(photoIds: PhotoId[]): Promise<TrashResult>;
 }
@@ -64,7 +71,7 @@ export const API_METHODS = Object.keys({
   getStatus: 1, listFolders: 1, addFolder: 1, removeFolder: 1, pickFolder: 1, search: 1, findSimilar: 1, getPhoto: 1,
   setRating: 1, addTags: 1, removeTags: 1, listTags: 1, listEdits: 1, undoEdit: 1, undoLast: 1, startIndexing: 1, pauseIndexing: 1, resumeIndexing: 1,
   cancelIndexing: 1, getIndexingProgress: 1, listFailed: 1, getModelStatus: 1, downloadModel: 1, useModelFolder: 1,
-  getDuplicates: 1, startDuplicateScan: 1, cancelDuplicateScan: 1, trashPhotos: 1,
+  getDuplicates: 1, startDuplicateScan: 1, cancelDuplicateScan: 1, resolveDuplicates: 1, dismissDuplicates: 1, trashPhotos: 1,
 } satisfies Record<ApiMethod, 1>) as ApiMethod[];
 
 export type MediaKind = 'thumb' | 'full';

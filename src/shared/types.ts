@@ -189,6 +189,12 @@ export interface DuplicatesPage {
   groups: DuplicateGroup[];
 }
 
+/** One duplicate group resolved: the copy that stays, and the copies to move to the trash. */
+export interface DuplicateChoice {
+  keepId: PhotoId;
+  trashIds: PhotoId[];
+}
+
 export interface TrashResult {
   trashed: PhotoId[];
   failed: { id: PhotoId; error: string }[];

@@ -4,7 +4,7 @@
 // results at once, a page of groups at a time, and photos added since are checked by a quicker scan.
 import { useCallback, useEffect, useState } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
-import type { DuplicateGroup, DuplicateScanStatus, PhotoId } from '../../shared/types.js';
+import type { DuplicateChoice, DuplicateGroup, DuplicateScanStatus, PhotoId } from '../../shared/types.js';
 import { fileName, formatBytes, formatCount, formatDate } from '../format.js';
 import { notify, notifyError } from '../toast.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
@@ -101,11 +101,38 @@ export function DuplicatesView({ client, onTrashed }: Props) {
     }
   }
 
+  /** Per group, the copy that stays and the ticked others: never the kept one, so every group keeps a copy. */
+  function choices(): DuplicateChoice[] {
+    return (groups ?? [])
+      .map((group) => ({ keepId: group.keepId, trashIds: group.photos.map((p) => p.id).filter((id) => id !== group.keepId && chosen.has(id)) }))
+      .filter((choice) => choice.trashIds.length > 0);
+  }
+
+  function keepInstead(group: DuplicateGroup, photoId: PhotoId) {
+    setGroups((current) => (current ?? []).map((g) => (g === group ? { ...g, keepId: photoId } : g)));
+    setChosen((current) => {
+      const next = new Set(current);
+      next.delete(photoId);
+      return next;
+    });
+  }
+
+  async function dismiss(group: DuplicateGroup) {
+    try {
+      await client.dismissDuplicates(group.photos.map((p) => p.id));
+      setGroups((current) => (current ?? []).filter((g) => g !== group));
+      setTotal((n) => Math.max(0, n - 1));
+      setChosen((current) => new Set([...current].filter((id) => !group.photos.some((p) => p.id === id))));
+      notify('Marked as not duplicates: this group will not be shown again');
+    } catch (error) {
+      notifyError(error);
+    }
+  }
+
   async function trash() {
     setConfirming(false);
-    const ids = [...chosen];
     try {
-      const result = await client.trashPhotos(ids);
+      const result = await client.resolveDuplicates(choices());
       const gone = new Set(result.trashed);
       setGroups((current) =>
         (current ?? [])
@@ -131,7 +158,8 @@ export function DuplicatesView({ client, onTrashed }: Props) {
 
   const running = scan?.state === 'running';
   const startLabel = running ? 'Scanning…' : scan?.state === 'never' || !scan ? 'Find duplicates' : scan.unchecked > 0 ? `Check ${formatCount(scan.unchecked)} new photos` : 'Scan again';
-  const wasted = groups ? groups.flatMap((g) => g.photos).filter((p) => chosen.has(p.id)).reduce((sum, p) => sum + p.size, 0) : 0;
+  const wasted = groups ? groups.flatMap((g) => g.photos).filter((p) => chosen.has(p.id) && !groups.some((g) => g.keepId === p.id)).reduce((sum, p) => sum + p.size, 0) : 0;
+  const toTrash = choices().reduce((n, c) => n + c.trashIds.length, 0);
 
   return (
     <div className="duplicates" data-testid="duplicates-view">
@@ -153,8 +181,8 @@ export function DuplicatesView({ client, onTrashed }: Props) {
             </button>
           )}
           {groups && groups.length > 0 && (
-            <button type="button" className="danger" disabled={chosen.size === 0} onClick={() => setConfirming(true)} data-testid="trash-duplicates">
-              <Icon name="trash" /> {chosen.size === 0 ? 'Move to trash' : `Move ${formatCount(chosen.size)} to trash`} {wasted > 0 && <span className="muted-inverse">({formatBytes(wasted)})</span>}
+            <button type="button" className="danger" disabled={toTrash === 0} onClick={() => setConfirming(true)} data-testid="trash-duplicates">
+              <Icon name="trash" /> {toTrash === 0 ? 'Move to trash' : `Move ${formatCount(toTrash)} to trash`} {wasted > 0 && <span className="muted-inverse">({formatBytes(wasted)})</span>}
             </button>
           )}
         </div>
@@ -191,6 +219,9 @@ export function DuplicatesView({ client, onTrashed }: Props) {
             <span className="muted">
               {group.photos.length} photos{group.kind === 'near' ? ` · ${(group.similarity * 100).toFixed(1)}% similar` : ''}
             </span>
+            <button type="button" className="link-button" onClick={() => void dismiss(group)} data-testid="not-duplicates">
+              Not duplicates
+            </button>
           </h3>
           <div className="dup-photos">
             {group.photos.map((photo) => {
@@ -208,10 +239,25 @@ export function DuplicatesView({ client, onTrashed }: Props) {
                     <span className="muted small">
                       {photo.width && photo.height ? `${photo.width}×${photo.height} · ` : ''}{formatBytes(photo.size)} · {formatDate(photo.takenAt ?? photo.mtimeMs, false)}
                     </span>
-                    <label className="check">
-                      <input type="checkbox" checked={marked} onChange={() => toggle(photo.id)} aria-label={`Move ${fileName(photo.path)} to trash`} />
-                      Move to trash
-                    </label>
+                    {(photo.rating > 0 || photo.tags.length > 0) && (
+                      <span className="small dup-curation" data-testid="duplicate-curation">
+                        {photo.rating > 0 && <span aria-label={`${photo.rating} stars`}>{'★'.repeat(photo.rating)}</span>}
+                        {photo.tags.map((tag) => <span key={tag} className="tag-chip" dir="auto">{tag}</span>)}
+                      </span>
+                    )}
+                    {keep ? (
+                      <span className="muted small">Stays, with the tags and best rating of the copies you remove</span>
+                    ) : (
+                      <span className="dup-actions">
+                        <label className="check">
+                          <input type="checkbox" checked={marked} onChange={() => toggle(photo.id)} aria-label={`Move ${fileName(photo.path)} to trash`} />
+                          Move to trash
+                        </label>
+                        <button type="button" className="link-button" onClick={() => keepInstead(group, photo.id)} data-testid="keep-instead">
+                          Keep this one
+                        </button>
+                      </span>
+                    )}
                   </figcaption>
                 </figure>
               );
@@ -229,7 +275,7 @@ export function DuplicatesView({ client, onTrashed }: Props) {
       {confirming && (
         <ConfirmDialog
           title="Move to trash?"
-          message={`${formatCount(chosen.size)} photo${chosen.size === 1 ? '' : 's'} (${formatBytes(wasted)}) will be moved to the system trash. You can restore them from there.`}
+          message={`${formatCount(toTrash)} photo${toTrash === 1 ? '' : 's'} (${formatBytes(wasted)}) will be moved to the system trash; one copy of each group stays and takes their tags and highest rating. You can restore them from the trash.`}
           confirmLabel="Move to trash"
           danger
           onConfirm={() => void trash()}

@@ -8,6 +8,7 @@
 //   embeddings.ts  models and vectors: what to embed, storing results and imports, counts, streaming them out
 //   queries.ts     reading photos, browsing, filters, counts by status, failures, exact duplicates
 //   user-data.ts   ratings and tags, and the undo history of their edits
+//   curation.ts    decisions about duplicates: pairs that are not, curation moved onto the kept copy
 //   shared.ts      the SQL fragments and the filter clause the parts share
 import type { EditId, PhotoId, SearchFilters } from '../../../shared/types.js';
 import { openDatabase } from './database.js';
@@ -17,6 +18,7 @@ import { type NewPhoto, PhotoStore } from './photos.js';
 import { PhotoQueries } from './queries.js';
 import { CataloguePart, hasFilters } from './shared.js';
 import { UserDataStore } from './user-data.js';
+import { CurationStore } from './curation.js';
 
 export { blobToVector, vectorToBlob } from './embeddings.js';
 export type { EmbedOutcome, EmbeddingBatch, ModelRecord, PhotoMetadata, PhotoToEmbed } from './embeddings.js';
@@ -30,6 +32,7 @@ export class Catalogue extends CataloguePart {
   private readonly embeddings: EmbeddingStore;
   private readonly userData: UserDataStore;
   private readonly queries: PhotoQueries;
+  private readonly curation: CurationStore;
 
   constructor(file: string) {
     super(openDatabase(file));
@@ -37,6 +40,7 @@ export class Catalogue extends CataloguePart {
     this.embeddings = new EmbeddingStore(this.db);
     this.userData = new UserDataStore(this.db);
     this.queries = new PhotoQueries(this.db, this.userData, this.embeddings);
+    this.curation = new CurationStore(this.db);
   }
 
   close(): void {
@@ -67,6 +71,13 @@ export class Catalogue extends CataloguePart {
     if (value === null) this.db.prepare('DELETE FROM settings WHERE key = ?').run(key);
     else this.db.prepare('INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
+
+  // ---------- duplicate decisions (curation.ts) ----------
+
+  dismissDuplicatePairs(photoIds: PhotoId[]) { return this.curation.dismissPairs(photoIds); }
+  dismissedPairsAmong(photoIds: PhotoId[]) { return this.curation.dismissedAmong(photoIds); }
+  allDismissedPairs() { return this.curation.allDismissed(); }
+  mergeCurationInto(keepId: PhotoId, fromIds: PhotoId[]) { return this.curation.mergeInto(keepId, fromIds); }
 
   // ---------- folders and photo rows (photos.ts) ----------
 

@@ -122,7 +122,16 @@ export async function findDuplicateSets(library: Library, options: FindDuplicate
   const signatures = new PerceptualSignatures(library, options.concurrency ?? 2);
   const links = new UnionFind();
   const catalogue = library.catalogue;
-  for (const group of catalogue.exactDuplicateGroups()) for (const id of group.slice(1)) links.union(group[0], id);
+  // Pairs the user said are not duplicates are never linked directly (a third photo may still join them).
+  const dismissed = catalogue.allDismissedPairs();
+  const isDismissed = (a: PhotoId, b: PhotoId) => dismissed.size > 0 && dismissed.has(a < b ? `${a}-${b}` : `${b}-${a}`);
+  for (const group of catalogue.exactDuplicateGroups()) {
+    if (dismissed.size === 0 || !group.some((a, i) => group.some((b, j) => j > i && isDismissed(a, b)))) {
+      for (const id of group.slice(1)) links.union(group[0], id);
+    } else {
+      for (let i = 0; i < group.length; i++) for (let j = i + 1; j < group.length; j++) if (!isDismissed(group[i], group[j])) links.union(group[i], group[j]);
+    }
+  }
 
   const modelId = options.modelId ?? library.currentModel?.id ?? null;
   const stats: DuplicateReport['stats'] = {
@@ -178,6 +187,7 @@ export async function findDuplicateSets(library: Library, options: FindDuplicate
   }
   stats.candidatePairs = candidates.length;
   for (const { a, b } of candidates) {
+    if (isDismissed(a, b)) continue;
     if (verify) {
       const sa = signatures.get(a);
       const sb = signatures.get(b);

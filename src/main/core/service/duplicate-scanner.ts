@@ -157,6 +157,20 @@ export class DuplicateScanner {
     this.options.onStatus(this.status());
   }
 
+  /** The user says these photos are not duplicates: remembered in the catalogue, and their set leaves the results. */
+  dismiss(photoIds: PhotoId[]): void {
+    this.library.catalogue.dismissDuplicatePairs(photoIds);
+    const kept = this.keptScan();
+    if (!kept) return;
+    const dismissed = new Set(photoIds);
+    const before = kept.sets.length;
+    kept.sets = kept.sets.filter((set) => set.ids.filter((id) => dismissed.has(id)).length < 2);
+    if (kept.sets.length !== before) {
+      writeKeptScan(this.library.paths.duplicates, kept);
+      this.options.onStatus(this.status());
+    }
+  }
+
   async close(): Promise<void> {
     const running = this.running;
     if (!running) return;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { PhotoSearchApi, MediaKind } from '../../../shared/api.js';
 import { ApiInputError } from '../../../shared/api-schema.js';
 import type {
-  ApiEvent, DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
+  ApiEvent, DuplicateChoice, DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
   PhotoId, SearchRequest, SearchResponse, SimilarRequest, TagCount, TrashResult,
 } from '../../../shared/types.js';
 import type { EditId, EditRecord, EditResult, UndoResult } from '../../../shared/types.js';
@@ -249,11 +249,30 @@ export class LibraryService implements PhotoSearchApi {
     return this.duplicates.cancel();
   }
 
+  async resolveDuplicates(choices: DuplicateChoice[]): Promise<TrashResult> {
+    // Validate every choice before changing anything: one copy of each group always stays.
+    const kept = new Set(choices.map((c) => c.keepId));
+    for (const { keepId, trashIds } of choices) {
+      if (trashIds.includes(keepId)) throw new ApiInputError(`photo ${keepId} is the copy to keep and cannot also be trashed`);
+      const crossed = trashIds.find((id) => kept.has(id));
+      if (crossed !== undefined) throw new ApiInputError(`photo ${crossed} is kept in another group and cannot be trashed`);
+      const keep = this.library.catalogue.getPhoto(keepId);
+      if (!keep || keep.status === 'missing') throw new ApiInputError(`the copy to keep (photo ${keepId}) is no longer in the library`);
+    }
+    for (const { keepId, trashIds } of choices) this.library.catalogue.mergeCurationInto(keepId, trashIds);
+    return this.trashPhotos(choices.flatMap((c) => c.trashIds));
+  }
+
+  async dismissDuplicates(photoIds: PhotoId[]): Promise<void> {
+    this.duplicates.dismiss(photoIds);
+  }
+
   async trashPhotos(photoIds: PhotoId[]): Promise<TrashResult> {
     const checked: PhotoId[] = [];
     for (const id of photoIds) if (await this.media.safePath(id)) checked.push(id);
+    const accepted = new Set(checked);
     const result = await trashPhotos(this.library, checked, { moveToTrash: this.options.moveToTrash });
-    const refused = photoIds.filter((id) => !checked.includes(id)).map((id) => ({ id, error: 'not a catalogued photo inside a library folder' }));
+    const refused = photoIds.filter((id) => !accepted.has(id)).map((id) => ({ id, error: 'not a catalogued photo inside a library folder' }));
     this.duplicates.forget(result.trashed);
     this.search_.markStale();
     this.emit({ type: 'library-changed' });
