@@ -8,6 +8,10 @@ import { loadModelFolder } from '../model/model-folder.js';
 import { IndexingControl } from './control.js';
 import { isIndexerRequest, type IndexerEvent, type IndexerRequest, type IndexerStartRequest } from './indexer-protocol.js';
 import { runIndexing } from './pipeline.js';
+import { lowerPriority } from '../jobs/child-job.js';
+
+// Background work: the library host answering the window keeps precedence for the cores.
+lowerPriority();
 
 interface ParentPort {
   on(event: 'message', listener: (event: { data: unknown }) => void): void;
