@@ -34,8 +34,9 @@ export class Catalogue extends CataloguePart {
   private readonly queries: PhotoQueries;
   private readonly curation: CurationStore;
 
-  constructor(file: string) {
-    super(openDatabase(file));
+  /** `readonly`: a second connection that only reads (no migrations), e.g. for a worker thread. */
+  constructor(file: string, options: { readonly?: boolean } = {}) {
+    super(openDatabase(file, options));
     this.photos = new PhotoStore(this.db);
     this.embeddings = new EmbeddingStore(this.db);
     this.userData = new UserDataStore(this.db);

@@ -194,8 +194,11 @@ export class SearchEngine {
   private async readySketch(model: { id: string; dim: number }): Promise<VectorSketch | null> {
     if (this.sketch?.modelId !== model.id) {
       const entry: NonNullable<SearchEngine['sketch']> = { modelId: model.id, ready: null, stale: false, task: Promise.resolve() };
-      entry.task = VectorSketch.build(this.library.catalogue, model.id, model.dim).then(
-        (sketch) => { entry.ready = sketch; },
+      entry.task = VectorSketch.build(this.library.paths.catalogue, model.id, model.dim).then(
+        async (sketch) => {
+          await sketch.catchUp(this.library.catalogue); // what was stored while it was built
+          entry.ready = sketch;
+        },
         (error: Error) => {
           console.error(`building the filtered-search sketch failed: ${error.message}`);
           if (this.sketch === entry) this.sketch = null;

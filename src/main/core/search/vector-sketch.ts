@@ -3,29 +3,60 @@
 // costs ~4 µs each (370 ms for 63k matches at 624k photos); scoring the 8-bit copies costs well under
 // 1 µs. The shortlist (several times the results asked for) is then scored exactly from the catalogue,
 // so the answer is exact unless a rounding error of ~1e-3 moves a photo across a gap of several hundred
-// places. 512 bytes per photo: 320 MB at 624k, built on the first large filtered search, not at start.
-import type { Catalogue } from '../catalogue/catalogue.js';
+// places. 512 bytes per photo: 320 MB at 624k, built (in a worker thread) on the first large filtered
+// search, not at start.
+import { Worker } from 'node:worker_threads';
+import type { Catalogue, EmbeddingBatch } from '../catalogue/catalogue.js';
 import { sumOfSquares } from '../vector/vector-math.js';
 
-/** Rows read from the catalogue per step while building, between turns of the event loop. */
+/** Rows read from the catalogue per step (catching up: between turns of the event loop). */
 const BUILD_BATCH = 4096;
 /** Matches scored per step, between turns of the event loop. */
 const SCORE_STEP = 32_768;
+
+/** A sketch's arrays, as the building worker hands them over (transferred, not copied). */
+export interface SketchParts {
+  modelId: string;
+  dim: number;
+  scale: Float32Array;
+  codes: Int8Array;
+  rowOf: Int32Array;
+  rows: number;
+  lastEmbeddingId: number;
+}
+
+const BUILD_WORKER = new URL('./vector-sketch-worker.js', import.meta.url);
 
 export class VectorSketch {
   private codes: Int8Array;
   /** Row of each photo id, -1 when it has none. */
   private rowOf: Int32Array;
-  private rows = 0;
-  private lastEmbeddingId = 0;
+  private rows: number;
+  private lastEmbeddingId: number;
+  readonly modelId: string;
+  readonly dim: number;
+  private readonly scale: Float32Array;
 
-  private constructor(readonly modelId: string, readonly dim: number, private readonly scale: Float32Array, capacity: number) {
-    this.codes = new Int8Array(capacity * dim);
-    this.rowOf = new Int32Array(1024).fill(-1);
+  private constructor(parts: SketchParts) {
+    ({ modelId: this.modelId, dim: this.dim, scale: this.scale, codes: this.codes, rowOf: this.rowOf, rows: this.rows, lastEmbeddingId: this.lastEmbeddingId } = parts);
   }
 
-  /** Reads every vector of the model, yielding to the event loop between batches. */
-  static async build(catalogue: Catalogue, modelId: string, dim: number): Promise<VectorSketch> {
+  /**
+   * Reads every vector of the model in a worker thread with its own read-only connection (about 6 s at 624k),
+   * so the event loop serving the window, and filtered searches answered meanwhile, do not wait for it.
+   */
+  static build(catalogueFile: string, modelId: string, dim: number): Promise<VectorSketch> {
+    return new Promise((resolve, reject) => {
+      const worker = new Worker(BUILD_WORKER, { workerData: { catalogueFile, modelId, dim } });
+      let parts: SketchParts | null = null;
+      worker.once('message', (message: SketchParts) => (parts = message));
+      worker.once('error', reject);
+      worker.once('exit', (code) => (parts ? resolve(new VectorSketch(parts)) : reject(new Error(`the sketch worker stopped (exit code ${code})`))));
+    });
+  }
+
+  /** Reads every vector of the model on this thread (the worker's part of build). */
+  static buildParts(catalogue: Catalogue, modelId: string, dim: number): SketchParts {
     // Unit vectors: |value| ≤ 1. A per-dimension scale from the largest magnitude seen in a first batch
     // (with headroom; larger values are clamped) spends the 8 bits on the range the values use.
     const first = catalogue.iterateEmbeddings(modelId, 0, BUILD_BATCH).next();
@@ -36,9 +67,10 @@ export class VectorSketch {
       for (let i = 0; i < v.length; i++) maxAbs[i % dim] = Math.max(maxAbs[i % dim], Math.abs(v[i]));
       for (let j = 0; j < dim; j++) scale[j] = Math.min(1, Math.max(1e-3, maxAbs[j] * 1.5)) / 127;
     }
-    const sketch = new VectorSketch(modelId, dim, scale, Math.max(1024, catalogue.countEmbeddings(modelId)));
-    await sketch.catchUp(catalogue);
-    return sketch;
+    const capacity = Math.max(1024, catalogue.countEmbeddings(modelId));
+    const sketch = new VectorSketch({ modelId, dim, scale, codes: new Int8Array(capacity * dim), rowOf: new Int32Array(1024).fill(-1), rows: 0, lastEmbeddingId: 0 });
+    for (const batch of catalogue.iterateEmbeddings(modelId, 0, BUILD_BATCH)) sketch.putBatch(batch);
+    return { modelId, dim, scale, codes: sketch.codes, rowOf: sketch.rowOf, rows: sketch.rows, lastEmbeddingId: sketch.lastEmbeddingId };
   }
 
   get size(): number {
@@ -48,10 +80,14 @@ export class VectorSketch {
   /** Adds (or replaces) the vectors stored since the last call. */
   async catchUp(catalogue: Catalogue): Promise<void> {
     for (const batch of catalogue.iterateEmbeddings(this.modelId, this.lastEmbeddingId, BUILD_BATCH)) {
-      for (let i = 0; i < batch.photoIds.length; i++) this.put(batch.photoIds[i], batch.vectors.subarray(i * this.dim, (i + 1) * this.dim));
-      this.lastEmbeddingId = batch.embeddingIds[batch.embeddingIds.length - 1];
+      this.putBatch(batch);
       await new Promise((resolve) => setImmediate(resolve));
     }
+  }
+
+  private putBatch(batch: EmbeddingBatch): void {
+    for (let i = 0; i < batch.photoIds.length; i++) this.put(batch.photoIds[i], batch.vectors.subarray(i * this.dim, (i + 1) * this.dim));
+    this.lastEmbeddingId = batch.embeddingIds[batch.embeddingIds.length - 1];
   }
 
   private put(photoId: number, vector: Float32Array): void {
