@@ -15,6 +15,7 @@ import { createRequire } from 'node:module';
 import { open } from 'node:fs/promises';
 import os from 'node:os';
 import { isMainThread, parentPort, Worker, workerData, type MessagePort } from 'node:worker_threads';
+import { MAX_DECODE_BYTES } from './decode-limits.js';
 
 /** Decoded pixels: 8-bit RGBA, interleaved, `width * height * 4` bytes. */
 export interface RgbaImage {
@@ -35,8 +36,9 @@ export class HeicDecodeError extends Error {
   }
 }
 
-/** Same cap as sharp's limitInputPixels default: RGBA at this size is already 1 GiB. */
-export const MAX_HEIC_PIXELS = 0x3fff * 0x3fff;
+/** Largest image decoded, checked before decoding: its RGBA fills one decode's allowance (decode-limits.ts),
+ * ~134 MP; the iPhone's largest photos are 48 MP. */
+export const MAX_HEIC_PIXELS = Math.floor(MAX_DECODE_BYTES / 4);
 
 // ISO-BMFF brands (ISO/IEC 23008-12): HEVC image / sequence brands, and the generic HEIF ones
 // (mif1, msf1) that both HEIC and AVIF files may carry. AVIF is recognised by its own brands.
@@ -244,7 +246,7 @@ function serveDecodes(port: MessagePort): void {
         // libheif lists the top-level images (thumbnails, depth and alpha maps are not among them); photos have one.
         const image = images[0];
         if (image.width * image.height > MAX_HEIC_PIXELS) {
-          throw new HeicDecodeError(`the image is too large to decode (${image.width}×${image.height} pixels)`);
+          throw new HeicDecodeError(`the image is too large to decode safely (${image.width}×${image.height} pixels; the limit is ${(MAX_HEIC_PIXELS / 1e6).toFixed(0)} MP)`);
         }
         const { width, height, data } = await image.decode();
         const reply: Reply = { ok: true, width, height, data };

@@ -19,6 +19,11 @@
 // which rejects files over any decoder warning; badly corrupt data, like exif-samples'
 // corrupted.jpg, fails either way.)
 //
+// Bounded decoding (decode-limits.ts): the header is read first and an image whose decode would hold
+// more than MAX_DECODE_BYTES is refused (ImageDecodeError "too large to decode safely"); the others
+// reserve their estimate from the process's decode budget, so large decodes take turns. Every decode runs
+// through decoder-gate.ts, which makes each failure's libvips message its own under parallel decodes.
+//
 // HEIC (HEVC-coded HEIF, the iPhone default) is recognised by content and decoded by libheif
 // (heic.ts) to upright raw RGBA, which then takes exactly the same path as any other photo. libheif
 // applies the HEIF transformations (irot/imir/clap), so EXIF orientation is not applied to it again.
@@ -26,6 +31,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import sharp, { type KernelEnum, type Metadata, type Sharp, type SharpOptions } from 'sharp';
+import { checkDecodeSize, decodeBudget, MAX_INPUT_PIXELS, type ImageHeader } from './decode-limits.js';
+import { markLibvipsError, runDecode } from './decoder-gate.js';
 import { decodeHeic, HeicDecodeError, isHeic, isHeicFile, type RgbaImage } from './heic.js';
 import type { Interpolation, PreprocessCfg } from './model-folder.js';
 import { resampleRgb } from './resample.js';
@@ -139,7 +146,13 @@ export function rgbToTensor(rgb: Uint8Array, plan: ResizePlan, cfg: PreprocessCf
   return tensor;
 }
 
-const SHARP_OPTIONS: SharpOptions = { failOn: 'truncated', autoOrient: true, ignoreIcc: true };
+// libvips' operation cache keeps recent operations and their images for reuse. Photos are decoded once,
+// so it never helps here, and it kept what the GIF loader decoded (not counted against its 50 MB memory
+// cap): 8 sequential 100 MP GIFs took a process to 1.8 GB of RSS with it, 0.2 GB without. Off in every
+// process that decodes through this module.
+sharp.cache(false);
+
+const SHARP_OPTIONS: SharpOptions = { failOn: 'truncated', autoOrient: true, ignoreIcc: true, limitInputPixels: MAX_INPUT_PIXELS };
 
 interface Region {
   left: number;
@@ -159,6 +172,8 @@ interface Opened {
   format: string;
   /** The part that is processed: the whole image, or its centre when the aspect ratio is extreme. */
   region: Region;
+  /** Estimated memory of decoding it (decode-limits.ts), reserved from the decode budget while it runs. */
+  decodeBytes: number;
 }
 
 /** Beyond this aspect ratio only the centre is used: resizing a 1x100000 strip "shortest side to
@@ -204,10 +219,26 @@ async function readInput(input: ImageInput): Promise<Buffer> {
  * UnsupportedFormatError here; other formats fail, as with sharp alone, when the pipeline runs.
  */
 export async function openImage(input: ImageInput, options: SharpOptions = {}): Promise<Sharp> {
+  return (await openBounded(input, options)).pipeline;
+}
+
+/** openImage, and the estimated memory of running the pipeline's decode (decode-limits.ts). */
+async function openBounded(input: ImageInput, options: SharpOptions): Promise<{ pipeline: Sharp; decodeBytes: number }> {
   const heic = typeof input === 'string' ? await isHeicFile(input) : isHeic(input);
-  if (!heic) return sharp(input, options);
+  if (!heic) {
+    // The header first: an image too large to decode safely is refused before any pixel is decoded.
+    const meta = await sharp(input, { ...options, limitInputPixels: MAX_INPUT_PIXELS }).metadata().catch((err: unknown) => {
+      throw decodeError(nameOf(input), err);
+    });
+    const decodeBytes = meta.width && meta.height ? checkSize(nameOf(input), headerOf(meta, meta.width, meta.height)) : 0;
+    return { pipeline: sharp(input, { limitInputPixels: MAX_INPUT_PIXELS, ...options }), decodeBytes };
+  }
+  // libheif's worker refuses images over MAX_HEIC_PIXELS before decoding; what remains is the raw RGBA.
   const image = await decodeHeicImage(await readInput(input), nameOf(input));
-  return sharp(image.data, { ...options, raw: { width: image.width, height: image.height, channels: image.channels } });
+  return {
+    pipeline: sharp(image.data, { ...options, raw: { width: image.width, height: image.height, channels: image.channels } }),
+    decodeBytes: image.data.length,
+  };
 }
 
 async function decodeHeicImage(bytes: Buffer, name: string): Promise<RgbaImage> {
@@ -220,14 +251,33 @@ async function decodeHeicImage(bytes: Buffer, name: string): Promise<RgbaImage> 
 }
 
 async function loadHeic(bytes: Buffer, name: string): Promise<Opened> {
+  // libheif's worker refuses images over MAX_HEIC_PIXELS before decoding; what remains is the raw RGBA.
   const { data, width, height, channels } = await decodeHeicImage(bytes, name);
-  return { pixels: data, raw: { width, height, channels }, name, width, height, format: 'heic', region: centreRegion(width, height) };
+  return {
+    pixels: data, raw: { width, height, channels }, name, width, height, format: 'heic', region: centreRegion(width, height),
+    decodeBytes: data.length,
+  };
 }
 
-/** Reads the header (HEIC: decodes the whole image): size after orientation and format. */
-async function loadImage(input: ImageInput): Promise<Opened> {
-  const name = nameOf(input);
-  const buffer = await readInput(input);
+function headerOf(meta: Metadata, width: number, height: number): ImageHeader {
+  return {
+    format: meta.format ?? 'unknown', width, height, channels: meta.channels, depth: meta.depth,
+    isProgressive: meta.isProgressive, chromaSubsampling: meta.chromaSubsampling,
+  };
+}
+
+/** Throws ImageDecodeError when decoding the image would hold more memory than one decode may. */
+function checkSize(name: string, header: ImageHeader): number {
+  try {
+    return checkDecodeSize(header);
+  } catch (err) {
+    throw new ImageDecodeError(`cannot decode ${name}: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Reads the header (HEIC: decodes the whole image): size after orientation and format; refuses an
+ * image too large to decode safely. */
+async function loadImage(buffer: Buffer, name: string): Promise<Opened> {
   if (buffer.length === 0) throw new ImageDecodeError(`cannot decode ${name}: the file is empty`);
   if (isHeic(buffer)) return loadHeic(buffer, name);
   let meta: Metadata;
@@ -243,7 +293,8 @@ async function loadImage(input: ImageInput): Promise<Opened> {
   const width = oriented?.width ?? (swap ? meta.height : meta.width);
   const height = oriented?.height ?? (swap ? meta.width : meta.height);
   if (!width || !height) throw new ImageDecodeError(`cannot decode ${name}: no image dimensions`);
-  return { pixels: buffer, name, width, height, format: meta.format, region: centreRegion(width, height) };
+  const decodeBytes = checkSize(name, headerOf(meta, width, height));
+  return { pixels: buffer, name, width, height, format: meta.format, region: centreRegion(width, height), decodeBytes };
 }
 
 function decodeError(name: string, err: unknown): Error {
@@ -253,7 +304,9 @@ function decodeError(name: string, err: unknown): Error {
   }
   const first = message.split('\n')[0];
   const hint = /premature end of (JPEG image|input file)|truncated/i.test(message) ? ' (the file is truncated)' : '';
-  return new ImageDecodeError(`cannot decode ${name}: ${first}${hint}`, { cause: err });
+  const error = new ImageDecodeError(`cannot decode ${name}: ${first}${hint}`, { cause: err });
+  // sharp's own verdict on the first bytes is the file's; anything else came through libvips' shared buffer.
+  return /^Input (buffer|file) contains unsupported image format/.test(first) ? error : markLibvipsError(error);
 }
 
 /** Decoded pixels as 8-bit sRGB, 3 channels, whatever the source (grey, alpha, CMYK, 16-bit). */
@@ -295,10 +348,30 @@ async function resizeRgb(
 /** The reference path: a full-size decode, then Pillow's resampling. It reproduces the reference
  * preprocessing bit for bit but costs a full decode; decodeForEmbedding() is the fast path. */
 export async function preprocessImage(input: ImageInput, cfg: PreprocessCfg): Promise<Float32Array> {
-  const image = await loadImage(input);
-  const plan = planResize(image.region.width, image.region.height, cfg);
-  const rgb = await rawRgb(pipelineFor(image), image.name);
-  return rgbToTensor(await resizeRgb(rgb.data, rgb.width, rgb.height, plan, cfg, true), plan, cfg);
+  const bytes = await readInput(input);
+  return runDecode(async () => {
+    const image = await loadImage(bytes, nameOf(input));
+    return decodeBudget.run(image.decodeBytes, async () => {
+      const plan = planResize(image.region.width, image.region.height, cfg);
+      const rgb = await rawRgb(pipelineFor(image), image.name);
+      return rgbToTensor(await resizeRgb(rgb.data, rgb.width, rgb.height, plan, cfg, true), plan, cfg);
+    });
+  });
+}
+
+/**
+ * A JPEG of the photo, oriented and shrunk to fit maxSide × maxSide (never enlarged): thumbnails and
+ * viewer conversions. Bounded like every decode (refused when too large, large ones take turns).
+ */
+export async function renderJpeg(input: ImageInput, maxSide: number, quality: number): Promise<Buffer> {
+  return runDecode(async () => {
+    const { pipeline, decodeBytes } = await openBounded(input, { failOn: 'none' });
+    // HEIC arrives upright (rotate() leaves it be); the rest is oriented by its EXIF.
+    return decodeBudget.run(decodeBytes, () =>
+      pipeline.rotate().resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true }).jpeg({ quality }).toBuffer().catch((err: unknown) => {
+        throw decodeError(nameOf(input), err);
+      }));
+  });
 }
 
 export type ThumbnailFormat = 'jpeg' | 'webp';
@@ -338,7 +411,16 @@ export async function decodeForEmbedding(
   const thumbFormat = options.thumbFormat ?? 'jpeg';
   const quality = options.thumbQuality ?? 80;
   const oversample = options.oversample ?? 2;
-  const image = await loadImage(input);
+  const bytes = await readInput(input);
+  return runDecode(async () => {
+    const image = await loadImage(bytes, nameOf(input));
+    return decodeBudget.run(image.decodeBytes, () => decodeLoaded(image, cfg, thumbSize, thumbFormat, quality, oversample));
+  });
+}
+
+async function decodeLoaded(
+  image: Opened, cfg: PreprocessCfg, thumbSize: number, thumbFormat: ThumbnailFormat, quality: number, oversample: number,
+): Promise<DecodedPhoto> {
   const { width, height } = image.region;
   const plan = planResize(width, height, cfg);
 

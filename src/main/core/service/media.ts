@@ -6,7 +6,7 @@ import { mkdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Library } from '../library.js';
 import { isHeicFile } from '../model/heic.js';
-import { openImage } from '../model/preprocess.js';
+import { renderJpeg } from '../model/preprocess.js';
 import { isInside, thumbnailPath, viewCachePath } from '../paths.js';
 import type { MediaKind } from '../../../shared/api.js';
 
@@ -81,10 +81,9 @@ async function isFile(file: string): Promise<boolean> {
 /** Decodes, orients and shrinks a photo into a JPEG at `target` (written under a temporary name, then renamed). */
 async function convert(file: string, target: string, maxSide: number, quality: number): Promise<boolean> {
   try {
-    // openImage decodes HEIC (already upright, so rotate() leaves it be); others go to sharp directly.
-    const body = await (await openImage(file, { failOn: 'none' })).rotate()
-      .resize(maxSide, maxSide, { fit: 'inside', withoutEnlargement: true })
-      .jpeg({ quality }).toBuffer();
+    // Bounded: an image too large to decode safely gets no thumbnail (null: not found) rather than a
+    // gigabyte of memory, and large decodes take turns (decode-limits.ts).
+    const body = await renderJpeg(file, maxSide, quality);
     await mkdir(path.dirname(target), { recursive: true });
     const partial = `${target}.${process.pid}.tmp`;
     await writeFile(partial, body);
