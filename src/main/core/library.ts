@@ -2,6 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { Catalogue, type ModelRecord } from './catalogue/catalogue.js';
 import { libraryPaths, type LibraryPaths } from './paths.js';
+import { cleanStaleScratch, type ScratchCleanup } from './scratch.js';
 
 const MODEL_ID = 'model_id';
 const MODEL_DIR = 'model_dir';
@@ -9,11 +10,14 @@ const MODEL_DIR = 'model_dir';
 export class Library {
   readonly paths: LibraryPaths;
   readonly catalogue: Catalogue;
+  /** What opening removed: scratch that killed processes left behind (scratch.ts). */
+  readonly staleScratch: ScratchCleanup;
 
   private constructor(paths: LibraryPaths) {
     this.paths = paths;
     mkdirSync(paths.dir, { recursive: true });
     this.catalogue = new Catalogue(paths.catalogue);
+    this.staleScratch = cleanStaleScratch(paths);
   }
 
   static open(dir: string): Library {

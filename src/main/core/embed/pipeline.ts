@@ -21,13 +21,14 @@
 import { webcrypto } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import type { EmbedOutcome, ModelRecord, PhotoMetadata, PhotoToEmbed } from '../catalogue/catalogue.js';
 import type { Library } from '../library.js';
 import { readMetadata } from '../metadata.js';
 import type { ModelFolder } from '../model/model-folder.js';
 import { decodeForEmbedding, UnsupportedFormatError } from '../model/preprocess.js';
 import { thumbnailPath } from '../paths.js';
+import { writeFileAtomic } from '../scratch.js';
 import { THUMBNAIL_SIZE } from '../service/media.js';
 import type { IndexingProgress, PhotoId } from '../../../shared/types.js';
 import { IndexingControl } from './control.js';
@@ -261,9 +262,7 @@ class ThumbnailWriter {
       await mkdir(dir, { recursive: true });
       this.madeDirs.add(dir);
     }
-    const partial = `${file}.${process.pid}.tmp`;
-    await writeFile(partial, bytes);
-    await rename(partial, file);
+    await writeFileAtomic(this.library.paths, file, bytes);
   }
 }
 

@@ -2,12 +2,13 @@
 // addressed by id, and only when the file's real path lies inside a library folder: no traversal, no
 // symlink escape, whatever the request looked like. Every answer is a file on disk (the photo itself or a
 // cached conversion), so the Electron main process streams it and no image bytes cross a process boundary.
-import { mkdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Library } from '../library.js';
 import { isHeicFile } from '../model/heic.js';
 import { renderJpeg } from '../model/preprocess.js';
-import { isInside, thumbnailPath, viewCachePath } from '../paths.js';
+import { isInside, thumbnailPath, viewCachePath, type LibraryPaths } from '../paths.js';
+import { writeFileAtomic } from '../scratch.js';
 import type { MediaKind } from '../../../shared/api.js';
 
 export interface MediaResponse {
@@ -55,7 +56,7 @@ export class MediaResolver {
     const cached = thumbnailPath(this.library.paths, photoId);
     // The pipeline writes thumbnails as it embeds; a photo not embedded yet gets one now.
     if (await isFile(cached)) return { path: cached, contentType: 'image/jpeg' };
-    const made = await convert(file, cached, THUMBNAIL_SIZE, 80);
+    const made = await convert(this.library.paths, file, cached, THUMBNAIL_SIZE, 80);
     return made ? { path: cached, contentType: 'image/jpeg' } : null;
   }
 
@@ -70,7 +71,7 @@ export class MediaResolver {
     const view = viewCachePath(this.library.paths, photoId);
     const [viewInfo, fileInfo] = await Promise.all([stat(view).catch(() => null), stat(file).catch(() => null)]);
     if (viewInfo?.isFile() && fileInfo && viewInfo.mtimeMs >= fileInfo.mtimeMs) return { path: view, contentType: 'image/jpeg' };
-    return (await convert(file, view, FULL_VIEW_MAX, 90)) ? { path: view, contentType: 'image/jpeg' } : null;
+    return (await convert(this.library.paths, file, view, FULL_VIEW_MAX, 90)) ? { path: view, contentType: 'image/jpeg' } : null;
   }
 }
 
@@ -78,16 +79,14 @@ async function isFile(file: string): Promise<boolean> {
   return (await stat(file).catch(() => null))?.isFile() ?? false;
 }
 
-/** Decodes, orients and shrinks a photo into a JPEG at `target` (written under a temporary name, then renamed). */
-async function convert(file: string, target: string, maxSide: number, quality: number): Promise<boolean> {
+/** Decodes, orients and shrinks a photo into a JPEG at `target` (written in the library's scratch folder, then renamed). */
+async function convert(paths: LibraryPaths, file: string, target: string, maxSide: number, quality: number): Promise<boolean> {
   try {
     // Bounded: an image too large to decode safely gets no thumbnail (null: not found) rather than a
     // gigabyte of memory, and large decodes take turns (decode-limits.ts).
     const body = await renderJpeg(file, maxSide, quality);
     await mkdir(path.dirname(target), { recursive: true });
-    const partial = `${target}.${process.pid}.tmp`;
-    await writeFile(partial, body);
-    await rename(partial, target);
+    await writeFileAtomic(paths, target, body);
     return true;
   } catch {
     return false;

@@ -140,7 +140,8 @@ export async function buildIndexParts(source: VectorSource, opts: BuildOptions):
       throw new VectorIndexError(`${key} must be a positive integer, got ${String(v)}`);
     }
   }
-  const scratch = mkdtempSync(path.join(opts.workDir ?? os.tmpdir(), 'vector-build-'));
+  // Named with the pid, so a library opened after this process was killed removes it (scratch.ts).
+  const scratch = mkdtempSync(path.join(opts.workDir ?? os.tmpdir(), `vector-build-${process.pid}-`));
   const spool = new VectorSpool(path.join(scratch, 'spool'), dim);
   const sampleRows = opts.kind === 'flat' ? CALIBRATION_QUERIES * 2 : opts.nlist ? planIndex(Infinity, opts).trainRows : MAX_TRAIN_ROWS;
   const sample = new ReservoirSample(Math.max(sampleRows, CALIBRATION_QUERIES * 2), dim);

@@ -295,7 +295,7 @@ export class VectorIndex {
   async setNprobe(nprobe: number, scratchDir = os.tmpdir()): Promise<void> {
     if (this.meta.kind !== 'ivf') throw new VectorIndexError('nprobe applies to IVF indexes only');
     if (!Number.isInteger(nprobe) || nprobe < 1 || nprobe > this.meta.nlist) throw new VectorIndexError(`nprobe must be in 1..${this.meta.nlist}, got ${nprobe}`);
-    const dir = mkdtempSync(path.join(scratchDir, 'vector-nprobe-'));
+    const dir = mkdtempSync(path.join(scratchDir, `vector-nprobe-${process.pid}-`));
     try {
       assertFreeSpace(dir, estimateIndexBytes('ivf', this.rowCount, this.dim, this.meta.nlist));
       const file = path.join(dir, 'index.faiss');
