@@ -7,6 +7,7 @@ import type { Library } from '../library.js';
 import { VectorSearchService } from '../vector/search-worker.js';
 import { reconcileIndex } from '../vector/reconcile.js';
 import { buildFromCatalogue } from '../vector/build-from-catalogue.js';
+import { isNoSpaceError } from '../vector/disk.js';
 import { modelFolderName } from '../service/model-manager.js';
 import { JobCancelledError, startChildJob, type ChildJob } from '../jobs/child-job.js';
 import type { RebuildArgs } from '../vector/rebuild-process.js';
@@ -27,6 +28,10 @@ export interface VectorStore {
   /** Settles when no background rebuild is running (at once when none is). */
   whenRebuilt(): Promise<void>;
   close(): Promise<void>;
+}
+
+function warnNotSaved(error: Error): void {
+  console.warn(`vector index not saved (searching from memory): ${error.message}`);
 }
 
 const REBUILD_ENTRY = fileURLToPath(new URL('../vector/rebuild-process.js', import.meta.url));
@@ -51,7 +56,15 @@ class WorkerVectorStore implements VectorStore {
   async open(): Promise<void> {
     // With no usable index there is nothing to answer from meanwhile: build it here, once.
     let info = await this.service.load(this.dir, { modelId: this.modelId, dim: this.dim }).catch(() => null);
-    if (!info) info = await buildFromCatalogue(this.service, this.library, this.modelId, this.dim, this.dir);
+    if (!info) {
+      info = await buildFromCatalogue(this.service, this.library, this.modelId, this.dim, this.dir).catch(async (error: unknown) => {
+        // Built but not saved for lack of space: search from memory all the same (built again next time).
+        const built = isNoSpaceError(error) ? await this.service.info() : null;
+        if (!built) throw error;
+        warnNotSaved(error as Error);
+        return built;
+      });
+    }
     this.size = info.size;
     await this.sync(info.lastEmbeddingId);
   }
@@ -63,7 +76,17 @@ class WorkerVectorStore implements VectorStore {
     this.size = info?.size ?? 0;
     if (info?.rebuildReason) this.startRebuild();
     // While a rebuild runs, its generation is the next one on disk: saving this one would hide it.
-    else if (!this.rebuilding && result.added + result.removed + result.restored > 0) await this.service.save(this.dir);
+    else if (!this.rebuilding && result.added + result.removed + result.restored > 0) await this.saveUnlessFull();
+  }
+
+  /** Saves the caught-up index; on a full disk the index in memory still answers, and the next open catches up again. */
+  private async saveUnlessFull(): Promise<void> {
+    try {
+      await this.service.save(this.dir);
+    } catch (error) {
+      if (!isNoSpaceError(error)) throw error;
+      warnNotSaved(error as Error);
+    }
   }
 
   whenRebuilt(): Promise<void> {
@@ -84,7 +107,7 @@ class WorkerVectorStore implements VectorStore {
       this.size = info.size;
       const caughtUp = await reconcileIndex(this.service, this.library.catalogue, this.modelId, info.lastEmbeddingId);
       this.size = (await this.service.info())?.size ?? this.size;
-      if (caughtUp.added + caughtUp.removed + caughtUp.restored > 0) await this.service.save(this.dir);
+      if (caughtUp.added + caughtUp.removed + caughtUp.restored > 0) await this.saveUnlessFull();
     }).catch((error: Error) => {
       if (!(error instanceof JobCancelledError)) console.error(`vector index rebuild failed: ${error.message}`);
     }).finally(() => {

@@ -19,6 +19,22 @@ export function assertWritableDir(dir: string): void {
   }
 }
 
+const NO_SPACE = 'not enough disk space';
+
+/** Whether an error (also one relayed from the vector worker, by message) is a refused write for lack of space. */
+export function isNoSpaceError(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith(NO_SPACE);
+}
+
+/**
+ * Free space a write of `bytes` asks for: the bytes plus a margin sized to them (5%, at least 256 KiB for
+ * the small files written beside them and block rounding). A fixed 16 MB margin made search refuse to
+ * run with 19 MB free for a 2 MB index.
+ */
+export function spaceNeeded(bytes: number): number {
+  return Math.ceil(bytes + Math.max(256 * 1024, bytes * 0.05));
+}
+
 export function assertFreeSpace(dir: string, bytes: number): void {
   assertWritableDir(dir);
   let free: number;
@@ -28,8 +44,8 @@ export function assertFreeSpace(dir: string, bytes: number): void {
   } catch {
     return; // cannot tell: let the write try
   }
-  const needed = Math.ceil(bytes * 1.05) + 16 * 1024 * 1024;
+  const needed = spaceNeeded(bytes);
   if (free < needed) {
-    throw new VectorIndexError(`not enough disk space in ${dir} for the vector index: ${(needed / 1e6).toFixed(0)} MB needed, ${(free / 1e6).toFixed(0)} MB free`);
+    throw new VectorIndexError(`${NO_SPACE} in ${dir} for the vector index: ${(needed / 1e6).toFixed(0)} MB needed, ${(free / 1e6).toFixed(0)} MB free`);
   }
 }
