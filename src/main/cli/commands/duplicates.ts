@@ -22,7 +22,7 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`--hash-distance must be an integer 0–64, got ${values['hash-distance']}`);
   }
 
-  const library = Library.open(libraryDirFrom(values.library));
+  const library = Library.openExisting(libraryDirFrom(values.library));
   try {
     let last = 0;
     const report = await findDuplicates(library, {

@@ -13,7 +13,7 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   if (!values.out) throw new UsageError('--out DIR is required');
-  const library = Library.open(libraryDirFrom(values.library));
+  const library = Library.openExisting(libraryDirFrom(values.library));
   try {
     let lastReport = 0;
     const result = await exportRecipe(library, {

@@ -12,7 +12,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!query) throw new UsageError('a query is required');
   const k = positiveInt(values.k, 'k', 10);
   if (k > RANKED_LIMIT) throw new UsageError(`-k is at most ${RANKED_LIMIT}`);
-  const library = Library.open(libraryDirFrom(values.library));
+  const library = Library.openExisting(libraryDirFrom(values.library));
   const model = library.currentModel;
   if (!model?.dir) {
     library.close();

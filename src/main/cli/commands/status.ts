@@ -6,7 +6,7 @@ export const usage = 'status [--json] [--library DIR]';
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { json: { type: 'boolean' } });
-  const library = Library.open(libraryDirFrom(values.library));
+  const library = Library.openExisting(libraryDirFrom(values.library));
   try {
     const model = library.currentModel;
     const counts = library.catalogue.statusCounts(model?.id ?? null);
