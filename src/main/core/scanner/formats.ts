@@ -1,10 +1,12 @@
 // Which files are photos the app registers, by extension (case-insensitive). Registered formats are
 // handed to the decoder; a registered file it cannot decode (e.g. HEIC without a HEIF decoder) is then
 // recorded as 'unsupported' by the embedding pipeline, with the decoder's message.
+// MPO (multi-picture object: stereo and multi-shot cameras) is a JPEG followed by more JPEGs; decoders read
+// the first picture, so it is indexed as a JPEG.
 
 /** Extensions registered in the catalogue. */
 export const PHOTO_EXTENSIONS: ReadonlySet<string> = new Set([
-  'jpg', 'jpeg', 'jpe', 'png', 'webp', 'tif', 'tiff', 'gif', 'avif', 'heic', 'heif',
+  'jpg', 'jpeg', 'jpe', 'mpo', 'png', 'webp', 'tif', 'tiff', 'gif', 'avif', 'heic', 'heif',
 ]);
 
 /** Camera RAW formats: not decoded (no RAW decoder in libvips); reported so the user knows they were seen. */

@@ -22,7 +22,7 @@ const FULL_VIEW_MAX = 4096;
 
 /** Formats every browser shows as they are; anything else (TIFF, HEIC…) is converted to JPEG. */
 const BROWSER_SAFE: Record<string, string> = {
-  jpeg: 'image/jpeg', jpg: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', avif: 'image/avif',
+  jpeg: 'image/jpeg', jpg: 'image/jpeg', mpo: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', avif: 'image/avif',
 };
 
 export class MediaResolver {
