@@ -17,6 +17,7 @@ import { importRecipe } from '../src/main/core/recipe/import.js';
 import { MANIFEST_FORMAT, MANIFEST_VERSION } from '../src/main/core/recipe/recipe-format.js';
 import { LibraryService } from '../src/main/core/service/library-service.js';
 import { openVectorStore } from '../src/main/core/search/vector-store.js';
+import type { SearchEngine } from '../src/main/core/search/search-engine.js';
 import { startChildJob } from '../src/main/core/jobs/child-job.js';
 import type { RebuildArgs } from '../src/main/core/vector/rebuild-process.js';
 import { readKeptScan, writeKeptScan } from '../src/main/core/duplicates/scan-store.js';
@@ -310,6 +311,19 @@ async function measure(): Promise<void> {
     { name: 'year 2016', filters: date2016 },
     { name: 'rating ≥ 4', filters: { minRating: 4 } },
   ];
+  // The first filter matching more than 12,000 photos starts building the 8-bit sketch (a worker thread,
+  // ~6–10 s); searches meanwhile score every match from SQLite. Timed here, then the cases below run warm.
+  const engine = (service as unknown as { search_: SearchEngine }).search_;
+  const coldStarted = performance.now();
+  await service.findSimilar({ photoId: pick(), filters: { tags: [selectivityTag(0.1)] }, limit: 100 });
+  const coldFilteredMs = performance.now() - coldStarted;
+  const duringBuild: number[] = [];
+  while (engine.sketchSize() === null) {
+    const t = performance.now();
+    await service.findSimilar({ photoId: pick(), filters: { tags: [selectivityTag(0.1)] }, limit: 100 });
+    duringBuild.push(performance.now() - t);
+  }
+  const sketchReadyMs = performance.now() - coldStarted;
   for (const { name, filters } of filterCases) {
     const matching = new Set((service.library.catalogue.browse(filters, 0, N).items).map((p) => p.id as number));
     const matchingRows = [...matching].map((id) => rowOf.get(id)!).filter((x) => x !== undefined);
@@ -415,6 +429,7 @@ async function measure(): Promise<void> {
   console.log(`  ${rebuildStallMs <= 50 ? 'ok  ' : 'MISS'} event-loop delay during the rebuild (delay monitor max): ${rebuildStallMs.toFixed(0)} ms (target ≤ 50 ms)`);
   console.log(`  ${busyP95 <= 2 * idleP95 ? 'ok  ' : 'MISS'} findSimilar during a rebuild: p95 ${busyP95.toFixed(1)} ms over ${duringRebuild.length} queries, idle p95 ${idleP95.toFixed(1)} ms (target ≤ 2× idle)`);
   console.log(`  ${rebuildCode === 0 && rebuildSeconds <= 60 ? 'ok  ' : 'MISS'} rebuild of the ${N}-vector index in its child process: ${rebuildSeconds.toFixed(1)} s${rebuildCode === 0 ? '' : ` (exit ${rebuildCode})`} (target ≤ 60 s)`);
+  console.log(`\n  the first filter over 12,000 matches: ${coldFilteredMs.toFixed(0)} ms; sketch ready after ${(sketchReadyMs / 1000).toFixed(1)} s, searches meanwhile p95 ${percentile(duringBuild, 95).toFixed(0)} ms (${duringBuild.length}); the cases below ran after it`);
   console.log(`\n  findSimilar with a filter, recall@100 against exact search (target ≥ 0.99)`);
   for (const row of recallRows) {
     console.log(`  ${row.pass ? 'ok  ' : 'MISS'} ${row.filter.padEnd(14)} ${String(row.matches).padStart(7)} matches  recall ${row.recall.toFixed(3)}  p95 ${row.p95.toFixed(0)} ms`);
@@ -432,7 +447,7 @@ async function measure(): Promise<void> {
   mkdirSync(path.join(REPO, 'bench', 'results'), { recursive: true });
   writeFileSync(path.join(REPO, 'bench', 'results', 'library-scale.json'), JSON.stringify({
     n: N, date: new Date().toISOString(), machine: `${os.cpus().length}× ${os.cpus()[0]?.model}`, rows: [...rows, ...searchRows], stallMs, recallRows, rebuildSeconds, duringRebuildP95: busyP95, rebuildStallMs,
-    importSeconds: built.importSeconds, startToFirstAnswerMs, rssMB, catalogueBytes, duplicates: { ...dup, pairRecall, planted, pairsSeconds },
+    importSeconds: built.importSeconds, startToFirstAnswerMs, rssMB, catalogueBytes, duplicates: { ...dup, pairRecall, planted, pairsSeconds }, coldFilteredMs, sketchReadyMs,
   }, null, 2));
 }
 

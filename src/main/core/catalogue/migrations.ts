@@ -237,6 +237,19 @@ ${COUNTER_TRIGGERS}
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 8,
+    name: 'browse indexes of visible photos',
+    // Every browse and filter query asks for visible photos (status != 'missing'). With the status only in the
+    // table, a date range checked it row by row: 31,200 photos of one year took ~200 ms of random page reads
+    // at 624k, for its count and again for its ids. Partial indexes over visible photos answer from the index.
+    up: `
+      DROP INDEX photos_browse;
+      DROP INDEX photos_folder_browse;
+      CREATE INDEX photos_browse ON photos(coalesce(taken_at, mtime_ms) DESC, id DESC) WHERE status != 'missing';
+      CREATE INDEX photos_folder_browse ON photos(folder_id, coalesce(taken_at, mtime_ms) DESC, id DESC) WHERE status != 'missing';
+    `,
+  },
 ];
 
 export function migrate(db: Database.Database): number {
