@@ -69,7 +69,7 @@ test('LibraryService: folders, indexing in a child process, text search, similar
   assert.equal(browse.total, colours.length + 1); // the broken file is catalogued (and shown as failed)
 
   const red = (await service.search({ query: 'red', limit: 1 })).items[0];
-  const similar = await service.findSimilar({ photoId: red.id, limit: 10 });
+  const similar = await service.findSimilar({ photoId: red.id, limit: 10, scope: 'all' });
   assert.ok(!similar.items.some((p) => p.id === red.id), 'the query photo is not its own neighbour');
   assert.equal(similar.items.length, colours.length - 1);
 
@@ -77,7 +77,7 @@ test('LibraryService: folders, indexing in a child process, text search, similar
   await service.setRating([red.id, blue.id], 4);
   await service.addTags([blue.id], ['sea', 'ים']);
   assert.deepEqual((await service.listTags('')).map((t) => t.name).sort(), ['sea', 'ים'].sort());
-  const rated = await service.search({ query: 'green', filters: { minRating: 4 }, limit: 10 });
+  const rated = await service.search({ query: 'green', filters: { minRating: 4 }, limit: 10, scope: 'all' });
   assert.deepEqual(rated.items.map((p) => p.id).sort(), [red.id, blue.id].sort(), 'a text query combined with a rating filter');
   const tagged = await service.search({ query: '', filters: { tags: ['ים'], folderId: folder.id }, limit: 10 });
   assert.deepEqual(tagged.items.map((p) => p.id), [blue.id]);

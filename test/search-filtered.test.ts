@@ -45,7 +45,7 @@ test('similar photos within a tag, a rating and a date range are the exact neare
       const subset = new Float32Array(rows.length * DIM);
       rows.forEach((id, i) => subset.set(vectors.subarray((id - 1) * DIM, id * DIM), i * DIM));
       const expected = bruteForceTopK(vectors.subarray((photoId - 1) * DIM, photoId * DIM), subset, rows, 50).map((hit) => hit.photoId);
-      const answer = await engine.similar({ photoId, filters, limit: 50 });
+      const answer = await engine.similar({ photoId, filters, limit: 50, scope: 'all' });
       assert.deepEqual(answer.items.map((p) => p.id), expected, JSON.stringify(filters));
       assert.equal(answer.total, Math.min(rows.length, 1000));
     }
@@ -85,7 +85,7 @@ test('a broad filter is shortlisted on the 8-bit sketch and still answered exact
   for (let waited = 0; engine.sketchSize() === null && waited < 20_000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
   assert.equal(engine.sketchSize(), n);
   for (const photoId of [5, 999, 27_000]) {
-    const answer = await engine.similar({ photoId, filters, limit: 1000 });
+    const answer = await engine.similar({ photoId, filters, limit: 1000, scope: 'all' });
     assert.deepEqual(answer.items.map((p) => p.id), expect(photoId, common), `photo ${photoId}`);
   }
 
@@ -95,7 +95,7 @@ test('a broad filter is shortlisted on the 8-bit sketch and still answered exact
   const newIds = Array.from({ length: 200 }, (_, i) => n + 1 + i);
   catalogue.addTags(newIds, ['common']);
   engine.markStale();
-  const answer = await engine.similar({ photoId: n + 10, filters, limit: 1000 });
+  const answer = await engine.similar({ photoId: n + 10, filters, limit: 1000, scope: 'all' });
   assert.equal(engine.sketchSize(), n + 200);
   assert.deepEqual(answer.items.map((p) => p.id), expect(n + 10, [...common, ...newIds]));
 });

@@ -23,6 +23,8 @@ export const searchFiltersSchema = z.strictObject({
 const paging = {
   offset: z.number().int().min(0).max(10_000_000).optional(),
   limit: z.number().int().min(1).max(1000).optional(),
+  sort: z.enum(['relevance', 'date']).optional(),
+  scope: z.enum(['best', 'all']).optional(),
 };
 
 export const searchRequestSchema = z.strictObject({

@@ -16,7 +16,18 @@ export interface PhotoSummary {
   status: PhotoStatus;
   /** Similarity to the query (cosine, higher is better), present for text and similar searches. */
   score?: number;
+  /** Text searches: the fields a query word matched (file or folder name, tag, camera, date). */
+  matched?: MatchedField[];
 }
+
+/** Where a query word was found besides the picture itself (hybrid ranking). */
+export type MatchedField = 'name' | 'tag' | 'camera' | 'date';
+
+/** Order of text and similar results: best first (default) or newest first. Browsing is always newest first. */
+export type ResultSort = 'relevance' | 'date';
+
+/** Which ranked results to page through: the best matches only (default), or every ranked photo. */
+export type ResultScope = 'best' | 'all';
 
 export interface PhotoDetail extends PhotoSummary {
   folderId: number | null;
@@ -48,6 +59,8 @@ export interface SearchRequest {
   filters?: SearchFilters;
   offset?: number;
   limit?: number;
+  sort?: ResultSort;
+  scope?: ResultScope;
 }
 
 export interface SimilarRequest {
@@ -55,13 +68,18 @@ export interface SimilarRequest {
   filters?: SearchFilters;
   offset?: number;
   limit?: number;
+  sort?: ResultSort;
+  scope?: ResultScope;
 }
 
 export interface SearchResponse {
   mode: 'text' | 'browse' | 'similar';
   items: PhotoSummary[];
-  /** Number of matching photos available for paging (bounded for vector searches). */
+  /** Number of matching photos available for paging (for text and similar: under the request's scope). */
   total: number;
+  /** Text and similar: how many photos are best matches (the relevance cutoff), and how many are ranked in all. */
+  best?: number;
+  ranked?: number;
   tookMs: number;
 }
 

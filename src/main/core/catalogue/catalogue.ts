@@ -8,6 +8,7 @@
 //   embeddings.ts  models and vectors: what to embed, storing results and imports, counts, streaming them out
 //   queries.ts     reading photos, browsing, filters, counts by status, failures, exact duplicates
 //   user-data.ts   ratings and tags, and the undo history of their edits
+//   words.ts       hybrid ranking's word matches (tags, file and folder names, camera, dates) and result dates
 //   curation.ts    decisions about duplicates: pairs that are not, curation moved onto the kept copy
 //   shared.ts      the SQL fragments and the filter clause the parts share
 import type { EditId, PhotoId, SearchFilters } from '../../../shared/types.js';
@@ -19,6 +20,7 @@ import { PhotoQueries } from './queries.js';
 import { CataloguePart, hasFilters } from './shared.js';
 import { UserDataStore } from './user-data.js';
 import { CurationStore } from './curation.js';
+import { WordMatcher } from './words.js';
 
 export { blobToVector, vectorToBlob } from './embeddings.js';
 export type { EmbedOutcome, EmbeddingBatch, ModelRecord, PhotoMetadata, PhotoToEmbed } from './embeddings.js';
@@ -32,6 +34,7 @@ export class Catalogue extends CataloguePart {
   private readonly embeddings: EmbeddingStore;
   private readonly userData: UserDataStore;
   private readonly queries: PhotoQueries;
+  private readonly words: WordMatcher;
   private readonly curation: CurationStore;
 
   /** `readonly`: a second connection that only reads (no migrations), e.g. for a worker thread. */
@@ -41,6 +44,7 @@ export class Catalogue extends CataloguePart {
     this.embeddings = new EmbeddingStore(this.db);
     this.userData = new UserDataStore(this.db);
     this.queries = new PhotoQueries(this.db, this.userData, this.embeddings);
+    this.words = new WordMatcher(this.db);
     this.curation = new CurationStore(this.db);
   }
 
@@ -122,6 +126,9 @@ export class Catalogue extends CataloguePart {
   // ---------- reading, browsing and filtering (queries.ts) ----------
 
   getPhoto(photoId: PhotoId) { return this.queries.getPhoto(photoId); }
+  /** Hybrid ranking (words.ts): photos a query word names by tag, file or folder name, camera or date. */
+  matchWords(words: string[], candidates: PhotoId[], tagLimit: number) { return this.words.match(words, candidates, tagLimit); }
+  photoDates(photoIds: PhotoId[]) { return this.words.dates(photoIds); }
   photoFile(photoId: PhotoId) { return this.queries.photoFile(photoId); }
   getPhotos(photoIds: PhotoId[]) { return this.queries.getPhotos(photoIds); }
   photoPaths(photoIds: PhotoId[]) { return this.queries.photoPaths(photoIds); }

@@ -2,7 +2,7 @@
 // Also "similar to this photo" and plain browsing. The ranked list of the last query is kept so that
 // scrolling through pages costs no new vector search.
 import type {
-  PhotoId, PhotoSummary, SearchFilters, SearchRequest, SearchResponse, SimilarRequest,
+  MatchedField, PhotoId, PhotoSummary, ResultScope, ResultSort, SearchFilters, SearchRequest, SearchResponse, SimilarRequest,
 } from '../../../shared/types.js';
 import { Catalogue } from '../catalogue/catalogue.js';
 import type { Library } from '../library.js';
@@ -11,6 +11,7 @@ import { WorkerEmbedder } from '../embed/worker-embedder.js';
 import { openVectorStore, type ScoredPhoto, type VectorStore } from './vector-store.js';
 import { bruteForceTopK } from '../vector/vector-math.js';
 import { VectorSketch } from './vector-sketch.js';
+import { queryWords } from '../catalogue/words.js';
 
 export const DEFAULT_PAGE = 100;
 /** How many ranked results a vector query keeps for paging. */
@@ -35,10 +36,34 @@ const SKETCH_MIN_MATCHES = 12_000;
  */
 const SHORTLIST = Math.ceil(2.5 * (RANKED_LIMIT + 1));
 
+/**
+ * The relevance cutoff: best matches score within this fraction of the top score (cosine). Calibrated on
+ * OpenAI ViT-B/32, where a text query's top photo scores ~0.30-0.35 and photos that show the query score within
+ * ~0.03 of it, while the bulk of a library sits 0.05-0.12 lower; and on the test model, whose colour words score
+ * 1.0 on their colour and <= 0.9 on every other. Relative, so it holds for image-to-image scores (~0.9) too.
+ */
+export const RELATIVE_MARGIN = 0.1;
+/** Reciprocal-rank fusion's constant (Cormack et al. 2009): a list's rank r adds 1 / (RRF_K + r). */
+const RRF_K = 60;
+
+/** How many of the ranked scores (best first) are best matches: those within RELATIVE_MARGIN of the top one. */
+export function bestMatchCount(scores: ArrayLike<number>): number {
+  if (scores.length === 0) return 0;
+  const floor = scores[0] - RELATIVE_MARGIN * Math.abs(scores[0]);
+  let n = 1;
+  while (n < scores.length && scores[n] >= floor) n++;
+  return n;
+}
+
 interface RankedList {
   key: string;
+  /** Best matches first (fused with word matches), then the other ranked photos. */
   results: ScoredPhoto[];
+  best: number;
+  matched: Map<PhotoId, MatchedField[]>;
+  byDate: Partial<Record<ResultScope, ScoredPhoto[]>>;
 }
+
 
 export class SearchEngine {
   private store: VectorStore | null = null;
@@ -83,31 +108,35 @@ export class SearchEngine {
       return { mode: 'browse', ...page, tookMs: performance.now() - started };
     }
     const key = JSON.stringify(['text', query, request.filters ?? {}]);
-    const results = await this.rankedFor(key, async () => {
+    const ranked = await this.rankedFor(key, async () => {
       const model = await this.textModel();
       const [vector] = await model.embedTexts([query]);
       return vector;
-    }, request.filters);
-    return this.page('text', results, offset, limit, started);
+    }, request.filters, undefined, queryWords(query));
+    return this.page('text', ranked, request, offset, limit, started);
   }
 
   async similar(request: SimilarRequest): Promise<SearchResponse> {
     const started = performance.now();
     const modelId = this.requireModel().id;
     const key = JSON.stringify(['similar', request.photoId, request.filters ?? {}]);
-    const results = await this.rankedFor(key, async () => {
+    const ranked = await this.rankedFor(key, async () => {
       const vector = this.library.catalogue.getVector(request.photoId, modelId);
       if (!vector) throw new Error(`photo ${request.photoId} has no embedding yet: index it first`);
       return vector;
-    }, request.filters, request.photoId);
-    return this.page('similar', results, request.offset ?? 0, request.limit ?? DEFAULT_PAGE, started);
+    }, request.filters, request.photoId, []);
+    return this.page('similar', ranked, request, request.offset ?? 0, request.limit ?? DEFAULT_PAGE, started);
   }
 
-  /** Top-k photos for a text query, best first (the CLI's `search`). */
-  async searchText(query: string, k: number): Promise<(PhotoSummary & { score: number })[]> {
-    const response = await this.search({ query, limit: Math.min(k, RANKED_LIMIT) });
-    return response.items as (PhotoSummary & { score: number })[];
+  /** The first k best matches (or ranked photos, with scope 'all') for a text query, best or newest first (the CLI's `search`). */
+  async searchText(
+    query: string, k: number, options: { sort?: ResultSort; scope?: ResultScope } = {},
+  ): Promise<SearchResponse & { items: (PhotoSummary & { score: number })[] }> {
+    const response = await this.search({ query, limit: Math.min(k, RANKED_LIMIT), ...options });
+    return response as SearchResponse & { items: (PhotoSummary & { score: number })[] };
   }
+
+
 
   /** The vector store, caught up with the catalogue. Concurrent callers share one open and one sync. */
   vectors(): Promise<VectorStore> {
@@ -143,24 +172,64 @@ export class SearchEngine {
     key: string,
     queryVector: () => Promise<Float32Array>,
     filters: SearchFilters | undefined,
-    excludeId?: PhotoId,
-  ): Promise<ScoredPhoto[]> {
-    if (this.ranked?.key === key && !this.stale) return this.ranked.results;
+    excludeId: PhotoId | undefined,
+    words: string[],
+  ): Promise<RankedList> {
+    if (this.ranked?.key === key && !this.stale) return this.ranked;
     const filtered = Catalogue.hasFilters(filters);
+    let results: ScoredPhoto[];
+    let vector: Float32Array;
     if (filtered && this.library.catalogue.countMatching(filters!) <= EXACT_FILTER_LIMIT) {
-      const results = await this.exactFiltered(await queryVector(), filters!, excludeId);
-      this.ranked = { key, results };
-      return results;
+      vector = await queryVector();
+      results = await this.exactFiltered(vector, filters!, excludeId);
+    } else {
+      const [query, store] = await Promise.all([queryVector(), this.vectors()]);
+      vector = query;
+      const k = Math.min(store.size, filtered ? FILTERED_CANDIDATES : RANKED_LIMIT + 1);
+      const hits = k > 0 ? await store.search(vector, k) : [];
+      const candidates = hits.filter((h) => h.photoId !== excludeId);
+      // Filtering also drops photos removed since the index was saved, so stale rows never surface.
+      const passing = new Set(this.library.catalogue.filterIds(candidates.map((h) => h.photoId), filters ?? {}));
+      results = candidates.filter((h) => passing.has(h.photoId)).slice(0, RANKED_LIMIT);
     }
-    const [vector, store] = await Promise.all([queryVector(), this.vectors()]);
-    const k = Math.min(store.size, filtered ? FILTERED_CANDIDATES : RANKED_LIMIT + 1);
-    const hits = k > 0 ? await store.search(vector, k) : [];
-    const candidates = hits.filter((h) => h.photoId !== excludeId);
-    // Filtering also drops photos removed since the index was saved, so stale rows never surface.
-    const passing = new Set(this.library.catalogue.filterIds(candidates.map((h) => h.photoId), filters ?? {}));
-    const results = candidates.filter((h) => passing.has(h.photoId)).slice(0, RANKED_LIMIT);
-    this.ranked = { key, results };
-    return results;
+    const ranked = this.fuse(key, results, vector, words, filters, excludeId);
+    this.ranked = ranked;
+    return ranked;
+  }
+
+  /**
+   * The relevance cutoff and hybrid ranking. Best matches: the photos within RELATIVE_MARGIN of the top score,
+   * and every photo a query word names (tag anywhere; file or folder name, camera, date among the ranked
+   * photos). Both groups are ordered by reciprocal-rank fusion of the vector ranking and the word ranking (more
+   * query words matched first, then by vector rank), so a word match is lifted to the top of the best matches.
+   */
+  private fuse(key: string, clip: ScoredPhoto[], vector: Float32Array, words: string[], filters: SearchFilters | undefined, excludeId?: PhotoId): RankedList {
+    const bestClip = bestMatchCount(clip.map((r) => r.score));
+    const matched = new Map<PhotoId, MatchedField[]>();
+    if (words.length === 0) return { key, results: clip, best: bestClip, matched, byDate: {} };
+    const catalogue = this.library.catalogue;
+    const matches = catalogue.matchWords(words, clip.map((r) => r.photoId), RANKED_LIMIT);
+    if (matches.size === 0) return { key, results: clip, best: bestClip, matched, byDate: {} };
+    // Tag matches the vector ranking did not reach: scored exactly, kept if they pass the filters.
+    const inClip = new Set(clip.map((r) => r.photoId));
+    let all = clip;
+    const extra = catalogue.filterIds([...matches.keys()].filter((id) => !inClip.has(id) && id !== excludeId), filters ?? {});
+    if (extra.length > 0) {
+      const chunk = catalogue.vectorsFor(this.requireModel().id, Uint32Array.from(extra).sort());
+      all = mergeBest(clip, bruteForceTopK(vector, chunk.vectors, chunk.photoIds, chunk.photoIds.length), Infinity);
+    }
+    const clipRank = new Map(all.map((r, i) => [r.photoId, i]));
+    const wordRanked = [...matches.entries()].filter(([id]) => clipRank.has(id))
+      .sort(([a, x], [b, y]) => y.words - x.words || clipRank.get(a)! - clipRank.get(b)!);
+    const wordRank = new Map(wordRanked.map(([id], i) => [id, i]));
+    for (const [id, match] of wordRanked) matched.set(id, [...match.fields].sort());
+    const fused = (id: PhotoId) => 1 / (RRF_K + 1 + clipRank.get(id)!) + (wordRank.has(id) ? 1 / (RRF_K + 1 + wordRank.get(id)!) : 0);
+    const bestIds = new Set(clip.slice(0, bestClip).map((r) => r.photoId));
+    for (const id of wordRank.keys()) bestIds.add(id);
+    const order = (a: ScoredPhoto, b: ScoredPhoto) => fused(b.photoId) - fused(a.photoId);
+    const best = all.filter((r) => bestIds.has(r.photoId)).sort(order);
+    const rest = all.filter((r) => !bestIds.has(r.photoId)).sort(order);
+    return { key, results: [...best, ...rest], best: best.length, matched, byDate: {} };
   }
 
   /** Exact top results among the photos passing the filters, yielding to the event loop between chunks. */
@@ -215,11 +284,27 @@ export class SearchEngine {
     return ready;
   }
 
-  private page(mode: 'text' | 'similar', results: ScoredPhoto[], offset: number, limit: number, started: number): SearchResponse {
-    const slice = results.slice(offset, offset + limit);
+  /** A page of the best matches (or of every ranked photo, with scope 'all'), best first or newest first. */
+  private page(
+    mode: 'text' | 'similar', ranked: RankedList, request: { sort?: ResultSort; scope?: ResultScope },
+    offset: number, limit: number, started: number,
+  ): SearchResponse {
+    const scope = request.scope ?? 'best';
+    let list = scope === 'all' ? ranked.results : ranked.results.slice(0, ranked.best);
+    if (request.sort === 'date') {
+      list = ranked.byDate[scope] ??= (() => {
+        const dates = this.library.catalogue.photoDates(list.map((r) => r.photoId));
+        const date = (id: PhotoId) => dates.get(id) ?? -Infinity;
+        return [...list].sort((a, b) => date(b.photoId) - date(a.photoId) || b.photoId - a.photoId);
+      })();
+    }
+    const slice = list.slice(offset, offset + limit);
     const scores = new Map(slice.map((r) => [r.photoId, r.score]));
-    const items = this.library.catalogue.summaries(slice.map((r) => r.photoId)).map((p) => ({ ...p, score: scores.get(p.id) }));
-    return { mode, items, total: results.length, tookMs: performance.now() - started };
+    const items = this.library.catalogue.summaries(slice.map((r) => r.photoId)).map((p) => {
+      const matched = ranked.matched.get(p.id);
+      return matched ? { ...p, score: scores.get(p.id), matched } : { ...p, score: scores.get(p.id) };
+    });
+    return { mode, items, total: list.length, best: ranked.best, ranked: ranked.results.length, tookMs: performance.now() - started };
   }
 
   private requireModel(): { id: string; dim: number } {
