@@ -81,6 +81,33 @@ export interface SearchResponse {
   best?: number;
   ranked?: number;
   tookMs: number;
+  /** Something the user should know about how the query was read (shown above the results). */
+  notice?: SearchNotice;
+}
+
+/** A model the app can download, offered where it would help. */
+export interface ModelOffer {
+  modelId: string;
+  /** Approximate size of the download. */
+  downloadBytes: number;
+  languages: string;
+  /** False when the photos already embedded stay usable (a text tower for the same vectors). */
+  reembed: boolean;
+}
+
+/**
+ * 'other-text-model': the query was read by another text tower that shares the library's vectors (a Hebrew
+ * query read by the multilingual tower). 'cannot-read': no text tower at hand reads the query's script, so
+ * nothing was searched; `offer` names one that would.
+ */
+export interface SearchNotice {
+  kind: 'other-text-model' | 'cannot-read';
+  message: string;
+  /** The query's script, in words ("Hebrew"). */
+  script: string;
+  /** The text model that read the query ('other-text-model'). */
+  textModelId?: string;
+  offer?: ModelOffer;
 }
 
 export interface LibraryFolder {

@@ -181,7 +181,7 @@ function node(opType: string, inputs: string[], outputs: string[], ints: Record<
     input: inputs,
     output: outputs,
     attribute: Object.entries(ints).map(([name, values]) =>
-      name === 'keepdims' || name === 'axis'
+      name === 'keepdims' || name === 'axis' || name === 'to'
         ? { name, type: onnx.AttributeProto.AttributeType.INT, i: values[0] }
         : { name, type: onnx.AttributeProto.AttributeType.INTS, ints: values }),
   };
@@ -345,4 +345,149 @@ function buildClipStyleTokenizer(words: string[]): GeneratedTokenizer {
     },
   };
   return { json, vocabSize: vocab.size, wordIds };
+}
+
+// ---------- an M-CLIP-shaped multilingual text tower (XLM-R layout) ----------
+
+/** Hebrew colour words the multilingual test tower knows, mapped onto the same colours as the English ones. */
+export const HEBREW_COLOURS: Record<string, keyof typeof COLOURS> = {
+  אדום: 'red',
+  ירוק: 'green',
+  כחול: 'blue',
+  צהוב: 'yellow',
+  כתום: 'orange',
+  סגול: 'purple',
+  לבן: 'white',
+  שחור: 'black',
+  אפור: 'grey',
+};
+
+export interface MultilingualTestModelOptions {
+  /** Must match the image test model's (default 32 and 8). */
+  imageSize?: number;
+  dim?: number;
+  contextLength?: number;
+  /** Type of input_ids and attention_mask. Default int32, as Immich exports M-CLIP. */
+  textType?: 'int32' | 'int64';
+  /** Keep the token table in an external data file named after its tensor, as Immich first published M-CLIP. */
+  externalWeights?: boolean;
+}
+
+/**
+ * Writes a folder shaped like Immich's `XLM-Roberta-Large-Vit-B-32`: the image test model's visual tower
+ * (M-CLIP ships OpenAI's) and a text tower that takes `input_ids` and `attention_mask`, mean-pools token
+ * vectors over the mask and normalises, with a SentencePiece-style Unigram tokenizer.json (<s> … </s>,
+ * <pad>). English and Hebrew colour words map onto the image test model's colour directions, so "אדום"
+ * finds the red photo in a library embedded by buildTestModel, with no re-embedding. The padding token's
+ * vector points at blue: a loader that ignored the attention mask would find blue for every short query.
+ */
+export async function buildMultilingualTestModel(dir: string, options: MultilingualTestModelOptions = {}): Promise<string> {
+  const size = options.imageSize ?? 32;
+  const dim = options.dim ?? 8;
+  const context = options.contextLength ?? 77;
+  const words = new Map<string, Rgb>([
+    ...Object.entries(COLOURS),
+    ...Object.entries(HEBREW_COLOURS).map(([word, english]) => [word, COLOURS[english]] as [string, Rgb]),
+  ]);
+  const tokenizer = buildUnigramTokenizer([...words.keys()]);
+  const table = new Float32Array(tokenizer.vocabSize * dim);
+  for (const [word, rgb] of words) {
+    const id = tokenizer.wordIds.get(word) as number;
+    normalisedColour(rgb).forEach((v, c) => (table[id * dim + c] = v));
+  }
+  normalisedColour(COLOURS.blue).forEach((v, c) => (table[tokenizer.padId * dim + c] = v));
+  const projection = new Float32Array(3 * dim);
+  for (let c = 0; c < 3; c++) projection[c * dim + c] = 1;
+
+  await mkdir(join(dir, 'visual'), { recursive: true });
+  await mkdir(join(dir, 'textual'), { recursive: true });
+  await writeFile(join(dir, 'config.json'), JSON.stringify({
+    embed_dim: dim,
+    vision_cfg: { image_size: size, layers: 0, width: 3, patch_size: size },
+    text_cfg: { context_length: context, hf_model_name: 'xlm-roberta-large (test)', vocab_size: tokenizer.vocabSize },
+  }, null, 2));
+  await writeFile(join(dir, 'visual/preprocess_cfg.json'), JSON.stringify({
+    size: [size, size], mode: 'RGB', mean: TEST_MEAN, std: TEST_STD,
+    interpolation: 'bicubic', resize_mode: 'shortest', fill_color: 0,
+  }, null, 2));
+  await writeFile(join(dir, 'visual/model.onnx'), visualModel(size, dim, 'batch', projection));
+  const tableName = 'embeddings.word_embeddings.weight';
+  const tableTensor: OnnxTypes.ITensorProto = options.externalWeights
+    ? {
+      name: tableName, dims: [tokenizer.vocabSize, dim], dataType: FLOAT,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [{ key: 'location', value: tableName }, { key: 'offset', value: '0' }, { key: 'length', value: String(table.byteLength) }],
+    }
+    : floatTensor(tableName, [tokenizer.vocabSize, dim], table);
+  if (options.externalWeights) await writeFile(join(dir, 'textual', tableName), new Uint8Array(table.buffer));
+  const idType = options.textType === 'int64' ? INT64 : INT32;
+  await writeFile(join(dir, 'textual/model.onnx'), encodeModel({
+    name: 'test_mclip_textual',
+    node: [
+      node('Gather', [tableName, 'input_ids'], ['token_vectors'], { axis: [0] }),
+      node('Cast', ['attention_mask'], ['mask_float'], { to: [FLOAT] }),
+      node('Unsqueeze', ['mask_float', 'last_axis'], ['mask_column']),
+      node('Mul', ['token_vectors', 'mask_column'], ['masked']),
+      node('ReduceSum', ['masked', 'sequence_axis'], ['features'], { keepdims: [0] }),
+      ...normaliseNodes('features', 'embedding'),
+    ],
+    initializer: [
+      tableTensor,
+      floatTensor('epsilon', [], new Float32Array([1e-12])),
+      { name: 'sequence_axis', dims: [1], dataType: INT64, int64Data: [1] },
+      { name: 'last_axis', dims: [1], dataType: INT64, int64Data: [2] },
+    ],
+    // fixed [1, 77], as Immich exports M-CLIP (its dynamic axes are commented out)
+    input: [valueInfo('input_ids', idType, [1, context]), valueInfo('attention_mask', idType, [1, context])],
+    output: [valueInfo('embedding', FLOAT, [1, dim])],
+  }));
+  await writeFile(join(dir, 'textual/tokenizer.json'), JSON.stringify(tokenizer.json));
+  await writeFile(join(dir, 'textual/tokenizer_config.json'), JSON.stringify({
+    bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>', cls_token: '<s>', sep_token: '</s>',
+    mask_token: { content: '<mask>', lstrip: true, normalized: true, rstrip: false, single_word: false },
+    model_max_length: 512, tokenizer_class: 'XLMRobertaTokenizer',
+  }, null, 2));
+  await writeFile(join(dir, 'textual/special_tokens_map.json'), JSON.stringify({
+    bos_token: '<s>', eos_token: '</s>', pad_token: '<pad>', unk_token: '<unk>', cls_token: '<s>', sep_token: '</s>', mask_token: '<mask>',
+  }, null, 2));
+  return dir;
+}
+
+/** A SentencePiece-style Unigram tokenizer (XLM-R's special tokens and ids 0-3), one piece per word. */
+function buildUnigramTokenizer(words: string[]): { json: Record<string, unknown>; vocabSize: number; padId: number; wordIds: Map<string, number> } {
+  const specials = ['<s>', '<pad>', '</s>', '<unk>'];
+  const vocab: [string, number][] = specials.map((t) => [t, 0]);
+  vocab.push(['▁', -3]);
+  const wordIds = new Map<string, number>();
+  for (const word of words) {
+    wordIds.set(word, vocab.length);
+    vocab.push([`▁${word}`, -1]);
+  }
+  const chars = new Set([...words.join(''), ...'abcdefghijklmnopqrstuvwxyz0123456789']);
+  for (const c of chars) vocab.push([c, -6]);
+  const maskId = vocab.length;
+  vocab.push(['<mask>', 0]);
+  const added = (id: number, content: string): Record<string, unknown> =>
+    ({ id, content, single_word: false, lstrip: content === '<mask>', rstrip: false, normalized: false, special: true });
+  const json = {
+    version: '1.0',
+    truncation: null,
+    padding: null,
+    added_tokens: [...specials.map((t, id) => added(id, t)), added(maskId, '<mask>')],
+    normalizer: { type: 'Sequence', normalizers: [{ type: 'NFKC' }, { type: 'Lowercase' }, { type: 'Replace', pattern: { Regex: ' {2,}' }, content: ' ' }] },
+    pre_tokenizer: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    post_processor: {
+      type: 'TemplateProcessing',
+      single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      pair: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } },
+        { SpecialToken: { id: '</s>', type_id: 0 } }, { Sequence: { id: 'B', type_id: 0 } }, { SpecialToken: { id: '</s>', type_id: 0 } }],
+      special_tokens: {
+        '<s>': { id: '<s>', ids: [0], tokens: ['<s>'] },
+        '</s>': { id: '</s>', ids: [2], tokens: ['</s>'] },
+      },
+    },
+    decoder: { type: 'Metaspace', replacement: '▁', prepend_scheme: 'always', split: true },
+    model: { type: 'Unigram', unk_id: 3, vocab, byte_fallback: false },
+  };
+  return { json, vocabSize: vocab.length, padId: 1, wordIds };
 }

@@ -2,7 +2,7 @@
 // `run(argv): Promise<number>` (the exit code) and `usage`.
 import { UsageError } from './args.js';
 
-const COMMANDS = ['index', 'search', 'status', 'serve', 'export', 'import', 'duplicates', 'model'] as const;
+const COMMANDS = ['index', 'search', 'status', 'serve', 'export', 'import', 'duplicates', 'model', 'models'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 interface Command {

@@ -3,6 +3,7 @@
 import { Library } from '../../core/library.js';
 import { SearchEngine, RANKED_LIMIT } from '../../core/search/search-engine.js';
 import { loadModelFolder } from '../../core/model/model-folder.js';
+import { defaultModelsDir } from '../../core/paths.js';
 import { libraryDirFrom, parseCommandArgs, positiveInt, UsageError } from '../args.js';
 
 export const usage = 'search "<text>" [-k N] [--sort relevance|date] [--all] [--json] [--library DIR]';
@@ -24,8 +25,16 @@ export async function run(argv: string[]): Promise<number> {
     throw new Error(`library ${library.paths.dir} has no model yet: run photo-search index <folder> --model DIR first`);
   }
   const folder = await loadModelFolder(model.dir, model.id);
-  const engine = new SearchEngine(library, () => folder);
+  const engine = new SearchEngine(library, () => folder, { modelsDir: defaultModelsDir() });
   try {
+    // A query the model cannot read (Hebrew for an English-only model) is not searched: say so, and which
+    // model would read it; one read by another text tower (the multilingual one) says which.
+    const notice = await engine.textNotice(query);
+    if (notice) console.error(notice.message);
+    if (notice?.kind === 'cannot-read') {
+      if (values.json) console.log('[]');
+      return 1;
+    }
     const response = await engine.searchText(query, k, { sort, scope: values.all ? 'all' : 'best' });
     const results = response.items;
     if (values.json) {

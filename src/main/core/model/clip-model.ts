@@ -1,6 +1,8 @@
 // The two CLIP towers as onnxruntime-node sessions. Each tower is created on first use: search
 // needs only the text tower, indexing only the image tower. Input and output names, the batch
-// dimension and the id type are read from the model, not assumed.
+// dimension and the id type are read from the model, not assumed. A text tower takes either one input
+// (OpenCLIP's `text`: token ids) or token ids and an attention mask (M-CLIP's XLM-R: `input_ids` and
+// `attention_mask`, as Immich exports it), told apart by the session's input names.
 
 import { availableParallelism } from 'node:os';
 import ort from 'onnxruntime-node';
@@ -27,12 +29,17 @@ interface Tower {
   /** The model's fixed batch size, or null when the batch dimension is dynamic. */
   fixedBatch: number | null;
   outputName: string;
+  /** Text towers that pool over the tokens (M-CLIP): the attention mask input, 1 for tokens, 0 for padding. */
+  maskName: string | null;
+  maskType: string | null;
 }
 
 export interface TowerInfo {
   inputName: string;
   outputName: string;
   fixedBatch: number | null;
+  /** The attention mask input of a text tower that takes one, else null. */
+  maskName: string | null;
 }
 
 export class ClipModel {
@@ -104,15 +111,17 @@ export class ClipModel {
     if (texts.length === 0) return [];
     const [tower, tokenizer] = await Promise.all([this.textualTower(), this.tokenizer()]);
     const context = tokenizer.contextLength;
-    const ids = tokenizer.encodeBatch(texts);
-    return this.runBatched(tower, texts.length, [context], (start, count, rows) => {
-      const batch = tower.inputType === 'int64' ? new BigInt64Array(rows * context) : new Int32Array(rows * context);
-      // padding rows (fixed batch) hold id 0: harmless, their outputs are dropped
-      const chunk = ids.subarray(start * context, (start + count) * context);
+    const { ids, mask } = tokenizer.encodeBatchWithMask(texts);
+    const rowsOf = (values: Int32Array, type: string, start: number, count: number, rows: number): Int32Array | BigInt64Array => {
+      const batch = type === 'int64' ? new BigInt64Array(rows * context) : new Int32Array(rows * context);
+      // padding rows (fixed batch) hold id 0 (and mask 0): harmless, their outputs are dropped
+      const chunk = values.subarray(start * context, (start + count) * context);
       if (batch instanceof BigInt64Array) chunk.forEach((id, i) => (batch[i] = BigInt(id)));
       else batch.set(chunk);
       return batch;
-    });
+    };
+    return this.runBatched(tower, texts.length, [context], (start, count, rows) => rowsOf(ids, tower.inputType, start, count, rows),
+      tower.maskName ? (start, count, rows) => rowsOf(mask, tower.maskType as string, start, count, rows) : undefined);
   }
 
   /** Releases both sessions (call when no embedding is in flight); later calls re-create them. */
@@ -134,6 +143,7 @@ export class ClipModel {
     total: number,
     sampleShape: number[],
     makeBatch: (start: number, count: number, rows: number) => Float32Array | Int32Array | BigInt64Array,
+    makeMask?: (start: number, count: number, rows: number) => Int32Array | BigInt64Array,
   ): Promise<Float32Array[]> {
     const batchSize = tower.fixedBatch ?? Math.min(this.maxBatch, total);
     const results: Float32Array[] = [];
@@ -143,10 +153,13 @@ export class ClipModel {
       const rows = tower.fixedBatch ?? count;
       const data = makeBatch(start, count, rows);
       const type = tower.inputType as 'float32' | 'int32' | 'int64';
-      const input = new ort.Tensor(type, data, [rows, ...sampleShape]);
+      const feeds: Record<string, Tensor> = { [tower.inputName]: new ort.Tensor(type, data, [rows, ...sampleShape]) };
+      if (tower.maskName && makeMask) {
+        feeds[tower.maskName] = new ort.Tensor(tower.maskType as 'int32' | 'int64', makeMask(start, count, rows), [rows, ...sampleShape]);
+      }
       let output: Tensor;
       try {
-        const out = await tower.session.run({ [tower.inputName]: input });
+        const out = await tower.session.run(feeds);
         output = out[tower.outputName] as Tensor;
       } catch (err) {
         throw new Error(`model ${this.folder.modelId} failed to run: ${(err as Error).message}`, { cause: err });
@@ -195,10 +208,20 @@ export class ClipModel {
       void session.release().catch(() => undefined);
       throw new ModelLoadError(`${which} model ${path}: ${message}`);
     };
-    if (session.inputMetadata.length !== 1) {
-      fail(`expected one input, found ${session.inputNames.join(', ')}`);
+    let input = session.inputMetadata[0];
+    let mask: (typeof session.inputMetadata)[number] | null = null;
+    if (which === 'textual' && session.inputMetadata.length === 2) {
+      // M-CLIP (XLM-R): token ids and an attention mask, by name
+      const ids = session.inputMetadata.find((m) => /input_ids|^text$|^ids$/i.test(m.name));
+      mask = session.inputMetadata.find((m) => /attention_mask|^mask$/i.test(m.name)) ?? null;
+      if (!ids || !mask || ids === mask) {
+        fail(`expected token ids and an attention mask (input_ids, attention_mask), found ${session.inputNames.join(', ')}`);
+      }
+      input = ids as typeof input;
+      if (!mask!.isTensor || !inputTypes.includes(mask!.type)) fail(`input '${mask!.name}' must be an int32 or int64 tensor`);
+    } else if (session.inputMetadata.length !== 1) {
+      fail(`expected ${which === 'textual' ? 'one input (token ids) or two (input_ids, attention_mask)' : 'one input'}, found ${session.inputNames.join(', ')}`);
     }
-    const input = session.inputMetadata[0];
     if (!input.isTensor) return fail(`input '${input.name}' is not a tensor`);
     if (!inputTypes.includes(input.type)) fail(`input '${input.name}' is ${input.type}, expected ${inputTypes.join(' or ')}`);
     const shape = [...input.shape];
@@ -216,12 +239,13 @@ export class ClipModel {
     const fixedBatch = typeof batch === 'number' && batch > 0 ? batch : null;
     const outputName = session.outputNames.includes('embedding') ? 'embedding' : session.outputNames[0];
     if (outputName === undefined) fail('the model has no outputs');
-    return { session, inputName: input.name, inputType: input.type, fixedBatch, outputName };
+    const maskType = mask?.isTensor ? mask.type : null;
+    return { session, inputName: input.name, inputType: input.type, fixedBatch, outputName, maskName: mask?.name ?? null, maskType };
   }
 }
 
 function towerInfo(tower: Tower): TowerInfo {
-  return { inputName: tower.inputName, outputName: tower.outputName, fixedBatch: tower.fixedBatch };
+  return { inputName: tower.inputName, outputName: tower.outputName, fixedBatch: tower.fixedBatch, maskName: tower.maskName };
 }
 
 /**

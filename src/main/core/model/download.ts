@@ -58,6 +58,14 @@ export class ChecksumMismatchError extends DownloadError {
 
 /** Files directly in a tower folder that the app uses; subfolders (fp16/, rknpu/, …) are skipped. */
 const TOWER_FILE = /^(visual|textual)\/(model\.onnx|model\.onnx[._]data|[\w.-]+\.onnx\.data|preprocess_cfg\.json|tokenizer\.json|tokenizer_config\.json|special_tokens_map\.json)$/;
+/**
+ * ONNX weights kept one file per tensor beside model.onnx, with the tensor's name (M-CLIP's XLM-R text tower
+ * as Immich first published it: textual/transformer.encoder.layer.20.intermediate.dense.bias, …). Any other
+ * file directly in a tower folder is taken, except those of other runtimes and formats the app does not read.
+ */
+const TOWER_FOLDER_FILE = /^(visual|textual)\/[^/]+$/;
+const NOT_FOR_ONNX = /\.(armnn|rknn|tflite|mlmodel|mlpackage|engine|onnx|bin|safetensors|pt|pth|ckpt|h5|msgpack|md|txt|json|py|png|jpe?g|model|partial)$/i;
+
 const REQUIRED = ['config.json', 'visual/model.onnx', 'visual/preprocess_cfg.json', 'textual/model.onnx', 'textual/tokenizer.json'];
 
 export function modelDirName(repo: string): string {
@@ -119,7 +127,8 @@ function nextPageUrl(link: string | null, current: string): string | null {
 
 /** The files of a repository listing that make up an app model folder. */
 export function selectModelFiles(files: readonly RepoFile[], repo = 'the repository'): RepoFile[] {
-  const chosen = files.filter((f) => f.path === 'config.json' || TOWER_FILE.test(f.path));
+  const chosen = files.filter((f) => f.path === 'config.json' || TOWER_FILE.test(f.path) ||
+    (TOWER_FOLDER_FILE.test(f.path) && !NOT_FOR_ONNX.test(f.path) && !/(^|\/)\./.test(f.path)));
   const missing = REQUIRED.filter((path) => !chosen.some((f) => f.path === path));
   if (missing.length > 0) throw new DownloadError(`${repo} is not a CLIP model folder: it lacks ${missing.join(', ')}`);
   return chosen;

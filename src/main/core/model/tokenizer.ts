@@ -1,11 +1,13 @@
-// CLIP text tokenisation: @huggingface/tokenizers reads the model's tokenizer.json (the real BPE),
-// and this module adds CLIP's framing: <start> text <end>, truncated to the context length
+// CLIP text tokenisation: @huggingface/tokenizers reads the model's tokenizer.json (the real BPE, or
+// M-CLIP's XLM-R SentencePiece/Unigram model), and this module adds CLIP's framing: <start> text <end>, truncated to the context length
 // (the end token is always kept) and padded.
 //
 // Padding: we pad with the tokenizer config's pad_token (<|endoftext|> = 49407 for the CLIP
 // models), as Immich — which publishes these model folders — does; without a pad_token we pad
 // with 0 as OpenAI's clip.tokenize does. Either works: the text tower reads its features at the
-// first end token (argmax of the ids), and nothing after it affects the result.
+// first end token (argmax of the ids), and nothing after it affects the result. Towers that pool over
+// every position (M-CLIP) take an attention mask instead, which encodeBatchWithMask gives; the framing is
+// the tokenizer's own bos/eos (<s> … </s> for XLM-R), padded with its pad_token (<pad>).
 
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -63,7 +65,9 @@ export class ClipTokenizer {
     const startId = idOf('bos_token', startText) as number;
     const endId = idOf('eos_token', endText) as number;
     const padId = idOf('pad_token', tokenText('pad_token', null)) ?? 0;
-    const lowercase = config.do_lower_case !== false;
+    // CLIP's tokenizers lowercase (their configs may not say so); other tokenizers (XLM-R, a cased
+    // SentencePiece model) lowercase only when their config asks.
+    const lowercase = typeof config.do_lower_case === 'boolean' ? config.do_lower_case : startText === '<|startoftext|>';
     const specials = [startText, endText].filter((t): t is string => t !== null && t.length > 0);
     return new ClipTokenizer(tokenizer, contextLength, startId, endId, padId, lowercase, specials);
   }
@@ -83,18 +87,32 @@ export class ClipTokenizer {
 
   /** Row-major [texts.length, contextLength] ids, ready for the text tower. */
   encodeBatch(texts: readonly string[]): Int32Array {
-    const out = new Int32Array(texts.length * this.contextLength).fill(this.padId);
-    texts.forEach((text, i) => this.writeRow(text, out.subarray(i * this.contextLength, (i + 1) * this.contextLength)));
-    return out;
+    return this.encodeBatchWithMask(texts).ids;
   }
 
-  private writeRow(text: string, row: Int32Array): void {
+  /**
+   * The ids as encodeBatch gives them, and the attention mask that towers such as M-CLIP's XLM-R take:
+   * 1 for each token of the text (start and end tokens included), 0 for padding.
+   */
+  encodeBatchWithMask(texts: readonly string[]): { ids: Int32Array; mask: Int32Array } {
+    const ids = new Int32Array(texts.length * this.contextLength).fill(this.padId);
+    const mask = new Int32Array(texts.length * this.contextLength);
+    texts.forEach((text, i) => {
+      const length = this.writeRow(text, ids.subarray(i * this.contextLength, (i + 1) * this.contextLength));
+      mask.fill(1, i * this.contextLength, i * this.contextLength + length);
+    });
+    return { ids, mask };
+  }
+
+  /** Writes the row's tokens; returns how many (the rest is padding). */
+  private writeRow(text: string, row: Int32Array): number {
     const ids = this.tokenIds(text);
     if (ids.length > this.contextLength) {
       ids.length = this.contextLength;
       ids[this.contextLength - 1] = this.endId;
     }
     row.set(ids);
+    return ids.length;
   }
 
   /** CLIP's text cleanup (html unescape, whitespace collapse, lowercase), and special tokens

@@ -11,6 +11,7 @@ import type { Catalogue, ModelRecord } from '../catalogue/catalogue.js';
 import { modelDirName } from '../model/download.js';
 import { loadModelFolder } from '../model/model-folder.js';
 import { RecipeError } from './recipe-format.js';
+import type { Script } from '../search/query-script.js';
 
 export interface KnownModel {
   /** The id the app downloads and indexes with. */
@@ -26,7 +27,123 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
     dim: 512,
     aliases: ['ViT-B-32__openai', 'openai/clip-vit-base-patch32', 'ViT-B/32', 'ViT-B-32/openai'],
   },
+  { id: 'immich-app/ViT-B-32__laion2b-s34b-b79k', dim: 512, aliases: ['ViT-B-32__laion2b-s34b-b79k', 'laion/CLIP-ViT-B-32-laion2B-s34B-b79K'] },
+  { id: 'immich-app/nllb-clip-base-siglip__v1', dim: 768, aliases: ['nllb-clip-base-siglip__v1'] },
 ];
+
+// ---------- the model catalogue: what a user can choose, and what each choice costs ----------
+
+/**
+ * One model the app offers. `space` names the image space its vectors live in: a model with its own image
+ * tower has its own space (choosing it means embedding every photo again); a text tower trained into another
+ * model's space (M-CLIP) searches the vectors that model already computed.
+ */
+export interface CatalogueModel {
+  /** Hugging Face repository in the Immich layout. */
+  id: string;
+  /** 'image+text': both towers, its own vector space. 'text': a text tower for another model's space. */
+  role: 'image+text' | 'text';
+  /** The id of the model whose image vectors this model's text vectors are compared with. */
+  space: string;
+  dim: number;
+  isDefault: boolean;
+  /** Scripts the text tower reads; 'any' for the multilingual towers. */
+  scripts: readonly Script[] | 'any';
+  languages: string;
+  /** Approximate download, in bytes (see sizeNote: not read from the hub). */
+  downloadBytes: number;
+  sizeNote: string;
+  /** Speed measured on this project's machine, or null: nothing is claimed that was not measured. */
+  speed: string | null;
+  /** What choosing it costs a library indexed with the default model. */
+  cost: string;
+  /** Why this app cannot use it yet, when it cannot. */
+  unsupported: string | null;
+}
+
+const VIT_B32_SPEED = 'ViT-B/32 architecture (same cost, random weights) on 2 cores: 21–49 photos/s indexing, 19–46 ms a query (docs/BENCHMARKS.md)';
+
+export const MODEL_CATALOGUE: readonly CatalogueModel[] = [
+  {
+    id: 'immich-app/ViT-B-32__openai',
+    role: 'image+text',
+    space: 'immich-app/ViT-B-32__openai',
+    dim: 512,
+    isDefault: true,
+    scripts: ['latin'],
+    languages: 'English',
+    downloadBytes: 605_000_000,
+    sizeNote: 'about 600 MB (151M float32 parameters, both towers)',
+    speed: VIT_B32_SPEED,
+    cost: 'the default: nothing',
+    unsupported: null,
+  },
+  {
+    id: 'immich-app/XLM-Roberta-Large-Vit-B-32',
+    role: 'text',
+    space: 'immich-app/ViT-B-32__openai',
+    dim: 512,
+    isDefault: false,
+    scripts: 'any',
+    languages: 'about 50 languages (M-CLIP), Hebrew, Arabic, Russian, Chinese, Japanese and the European languages among them',
+    downloadBytes: 2_600_000_000,
+    sizeNote: 'about 2.6 GB estimated (XLM-RoBERTa large text tower, 560M float32 parameters, plus the ViT-B/32 image tower it ships with)',
+    speed: null,
+    cost: 'no re-embedding: it searches the vectors ViT-B-32__openai already computed; used for queries the default model cannot read',
+    unsupported: null,
+  },
+  {
+    id: 'immich-app/ViT-B-32__laion2b-s34b-b79k',
+    role: 'image+text',
+    space: 'immich-app/ViT-B-32__laion2b-s34b-b79k',
+    dim: 512,
+    isDefault: false,
+    scripts: ['latin'],
+    languages: 'English',
+    downloadBytes: 605_000_000,
+    sizeNote: 'about 600 MB (same architecture as the default)',
+    speed: VIT_B32_SPEED,
+    cost: 'every photo is embedded again (its own vector space)',
+    unsupported: null,
+  },
+  {
+    id: 'immich-app/nllb-clip-base-siglip__v1',
+    role: 'image+text',
+    space: 'immich-app/nllb-clip-base-siglip__v1',
+    dim: 768,
+    isDefault: false,
+    scripts: 'any',
+    languages: 'about 200 languages (NLLB-200), Hebrew included',
+    downloadBytes: 2_000_000_000,
+    sizeNote: 'about 2 GB estimated (NLLB-200 600M encoder and a SigLIP ViT-B/16 image tower)',
+    speed: null,
+    cost: 'every photo is embedded again (its own 768-d vector space)',
+    unsupported: 'its text tower needs the query\'s language code (FLORES-200) before the text, which this app does not add yet',
+  },
+];
+
+/**
+ * The catalogue entry of a model id, of one of its aliases (the bare Immich name, for instance), or of the
+ * name of its downloaded folder ("immich-app__ViT-B-32__openai": the id a folder chosen by path gets).
+ */
+export function catalogueModel(modelId: string): CatalogueModel | null {
+  const canonical = knownModel(modelId)?.id ?? modelId;
+  return MODEL_CATALOGUE.find((m) => m.id === canonical || m.id.split('/')[1] === canonical || modelDirName(m.id) === canonical) ?? null;
+}
+
+/** Whether a model's text tower reads a script; true when the model is not in the catalogue (unknown). */
+export function readsScript(modelId: string, script: Script): boolean {
+  const entry = catalogueModel(modelId);
+  if (!entry) return true;
+  return entry.scripts === 'any' || entry.scripts.includes(script);
+}
+
+/** Text towers of the catalogue that search the vectors of `imageModelId` and read `script`. */
+export function textTowersFor(imageModelId: string, script: Script): CatalogueModel[] {
+  const space = catalogueModel(imageModelId)?.space;
+  if (!space) return [];
+  return MODEL_CATALOGUE.filter((m) => m.space === space && m.unsupported === null && (m.scripts === 'any' || m.scripts.includes(script)));
+}
 
 /** Recorded as the preprocessing of imported vectors when neither the recipe nor a model folder says. */
 export const UNKNOWN_PREPROCESS_VERSION = 'imported-unknown';

@@ -11,6 +11,8 @@ import { WorkerEmbedder } from '../embed/worker-embedder.js';
 import { openVectorStore, type ScoredPhoto, type VectorStore } from './vector-store.js';
 import { bruteForceTopK } from '../vector/vector-math.js';
 import { VectorSketch } from './vector-sketch.js';
+import { TextTowerChooser, withNotice } from './text-towers.js';
+import type { SearchNotice } from '../../../shared/types.js';
 import { queryWords } from '../catalogue/words.js';
 
 export const DEFAULT_PAGE = 100;
@@ -64,7 +66,6 @@ interface RankedList {
   byDate: Partial<Record<ResultScope, ScoredPhoto[]>>;
 }
 
-
 export class SearchEngine {
   private store: VectorStore | null = null;
   private storeTask: Promise<VectorStore> | null = null;
@@ -77,7 +78,15 @@ export class SearchEngine {
   constructor(
     private readonly library: Library,
     private readonly currentFolder: () => ModelFolder | null,
-  ) {}
+    /** modelsDir: where other text towers for the library's vectors are looked for (multilingual queries). */
+    options: { modelsDir?: string | null } = {},
+  ) {
+    this.towers = new TextTowerChooser(options.modelsDir ?? null);
+  }
+
+  private readonly towers: TextTowerChooser;
+  /** A second text tower (another folder than the current one, e.g. the multilingual one), kept loaded. */
+  private otherTower: { folder: ModelFolder; task: Promise<WorkerEmbedder> } | null = null;
 
   /** The catalogue changed (new vectors, removed photos): catch the index up before the next query. */
   markStale(): void {
@@ -90,6 +99,8 @@ export class SearchEngine {
     await this.storeTask?.catch(() => undefined);
     await this.store?.close();
     await (await this.modelTask?.catch(() => null))?.close();
+    await (await this.otherTower?.task.catch(() => null))?.close();
+    this.otherTower = null;
     this.store = null;
     this.storeTask = null;
     this.modelTask = null;
@@ -107,13 +118,16 @@ export class SearchEngine {
       const page = this.library.catalogue.browse(request.filters ?? {}, offset, limit);
       return { mode: 'browse', ...page, tookMs: performance.now() - started };
     }
-    const key = JSON.stringify(['text', query, request.filters ?? {}]);
+    const tower = await this.towers.choose(query, this.requireModel().id, this.requireFolder());
+    if (!tower.folder) return withNotice({ mode: 'text', items: [], total: 0, best: 0, ranked: 0, tookMs: performance.now() - started }, tower.notice);
+    const towerFolder = tower.folder;
+    const key = JSON.stringify(['text', query, request.filters ?? {}, towerFolder.dir]);
     const ranked = await this.rankedFor(key, async () => {
-      const model = await this.textModel();
+      const model = await this.textModel(towerFolder);
       const [vector] = await model.embedTexts([query]);
       return vector;
     }, request.filters, undefined, queryWords(query));
-    return this.page('text', ranked, request, offset, limit, started);
+    return withNotice(this.page('text', ranked, request, offset, limit, started), tower.notice);
   }
 
   async similar(request: SimilarRequest): Promise<SearchResponse> {
@@ -136,7 +150,10 @@ export class SearchEngine {
     return response as SearchResponse & { items: (PhotoSummary & { score: number })[] };
   }
 
-
+  /** How a text query would be read: the notice a search answers with (another text tower, or none reads it). */
+  async textNotice(query: string): Promise<SearchNotice | null> {
+    return (await this.towers.choose(query.trim(), this.requireModel().id, this.requireFolder())).notice;
+  }
 
   /** The vector store, caught up with the catalogue. Concurrent callers share one open and one sync. */
   vectors(): Promise<VectorStore> {
@@ -320,8 +337,10 @@ export class SearchEngine {
   }
 
   /** The text tower, in a worker thread: ONNX Runtime's run() blocks its thread for the whole inference. */
-  private textModel(): Promise<WorkerEmbedder> {
-    const folder = this.requireFolder();
+  private textModel(chosen?: ModelFolder): Promise<WorkerEmbedder> {
+    const current = this.requireFolder();
+    if (chosen && chosen.dir !== current.dir) return this.otherTextModel(chosen);
+    const folder = current;
     if (!this.modelTask || this.modelFolder !== folder) {
       const previous = this.modelTask;
       this.modelFolder = folder;
@@ -336,6 +355,22 @@ export class SearchEngine {
       });
     }
     return this.modelTask;
+  }
+
+  /** A text tower from another folder (the multilingual one), in its own worker, kept beside the current one. */
+  private otherTextModel(folder: ModelFolder): Promise<WorkerEmbedder> {
+    if (this.otherTower?.folder.dir === folder.dir) return this.otherTower.task;
+    const previous = this.otherTower?.task;
+    const task = (async () => {
+      await (await previous?.catch(() => null))?.close();
+      return WorkerEmbedder.start(folder, { tower: 'textual' });
+    })();
+    const entry = { folder, task };
+    this.otherTower = entry;
+    task.catch(() => {
+      if (this.otherTower === entry) this.otherTower = null;
+    });
+    return task;
   }
 }
 

@@ -42,8 +42,9 @@ export class LibraryService implements PhotoSearchApi {
 
   private constructor(readonly library: Library, private readonly options: LibraryServiceOptions) {
     this.media = new MediaResolver(library);
-    this.models = new ModelManager(library, options.modelsDir ?? defaultModelsDir(), (status) => this.emit({ type: 'model', status }));
-    this.search_ = new SearchEngine(library, () => this.models.readyFolder());
+    const modelsDir = options.modelsDir ?? defaultModelsDir();
+    this.models = new ModelManager(library, modelsDir, (status) => this.emit({ type: 'model', status }));
+    this.search_ = new SearchEngine(library, () => this.models.readyFolder(), { modelsDir });
     this.indexing = new IndexingController(library, {
       launch: options.launchIndexer,
       modelDir: () => this.models.readyFolder()?.dir ?? null,

@@ -6,6 +6,7 @@ import type { ModelStatus } from '../../../shared/types.js';
 import type { Library } from '../library.js';
 import { loadModelFolder, type ModelFolder } from '../model/model-folder.js';
 import { downloadModel, modelDirName } from '../model/download.js';
+import { isTextTowerFor } from '../search/text-towers.js';
 
 export const DEFAULT_MODEL_ID = 'immich-app/ViT-B-32__openai';
 
@@ -82,7 +83,15 @@ export class ModelManager {
           progress: { file: p.file, receivedBytes: p.overallReceivedBytes, totalBytes: p.overallTotalBytes },
         }),
       });
-      this.setReady(await useModelFolder(this.library, dir, id));
+      const current = this.library.currentModel;
+      if (current && this.folder && isTextTowerFor(id, current.id)) {
+        // A text tower for the library's vectors (the multilingual one): search picks it up from the models
+        // folder for the queries it reads; the library keeps its model and its vectors.
+        await loadModelFolder(dir, id);
+        this.setReady(this.folder);
+      } else {
+        this.setReady(await useModelFolder(this.library, dir, id));
+      }
     } catch (error) {
       this.setStatus({ state: 'error', modelId: id, dir: null, error: (error as Error).message });
       throw error;
