@@ -5,7 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClipModel } from '../src/main/core/model/clip-model.js';
@@ -205,4 +208,89 @@ test('cli: models lists the catalogue; search says when the model cannot read th
   assert.equal(path.basename((JSON.parse(found.stdout) as { path: string }[])[0].path), 'red.jpg');
   assert.match(found.stderr, /read by XLM-Roberta-Large-Vit-B-32/);
   assert.match(cli('models').stdout, new RegExp(`installed {3}${path.join(modelsDir, MCLIP).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+});
+
+/** Serves a model folder as a Hugging Face repository (tree listing and resolve), git blob ids for checksums. */
+async function serveRepo(t: { after(fn: () => unknown): void }, repo: string, dir: string): Promise<string> {
+  const files = new Map<string, Buffer>();
+  const walk = (sub: string): void => {
+    for (const name of readdirSync(path.join(dir, sub))) {
+      const rel = sub ? `${sub}/${name}` : name;
+      if (statSync(path.join(dir, rel)).isDirectory()) walk(rel);
+      else files.set(rel, readFileSync(path.join(dir, rel)));
+    }
+  };
+  walk('');
+  const server = createServer((req, res) => {
+    const url = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    if (url === `/api/models/${repo}/tree/main`) {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify([...files].map(([file, content]) => ({
+        type: 'file', path: file, size: content.length,
+        oid: createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex'),
+      }))));
+      return;
+    }
+    const content = files.get(url.slice(`/${repo}/resolve/main/`.length));
+    if (!url.startsWith(`/${repo}/resolve/main/`) || !content) {
+      res.statusCode = 404;
+      res.end();
+      return;
+    }
+    res.setHeader('content-length', content.length);
+    res.end(content);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => {
+    server.closeAllConnections();
+    server.close(resolve);
+  }));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+test('download: the multilingual text tower (per-tensor weight files) lands beside the library\'s model, which stays current', async (t) => {
+  const root = tempDir(t, 'download-language-');
+  const published = await buildMultilingualTestModel(path.join(root, 'published'), { externalWeights: true });
+  const hub = await serveRepo(t, 'immich-app/XLM-Roberta-Large-Vit-B-32', published);
+  const saved = process.env.PHOTO_SEARCH_HUB_URL;
+  process.env.PHOTO_SEARCH_HUB_URL = hub;
+  t.after(() => {
+    if (saved === undefined) delete process.env.PHOTO_SEARCH_HUB_URL;
+    else process.env.PHOTO_SEARCH_HUB_URL = saved;
+  });
+
+  const photos = path.join(root, 'Photos');
+  mkdirSync(photos);
+  for (const colour of ['red', 'green'] as const) await writeSolidPhoto(path.join(photos, `${colour}.jpg`), COLOURS[colour], 32);
+  const modelsDir = path.join(root, 'models');
+  const service = await LibraryService.open({ libraryDir: path.join(root, 'library'), modelsDir });
+  t.after(() => service.close());
+  await service.useModelFolder(await buildTestModel(path.join(modelsDir, OPENAI)));
+  await service.addFolder(photos);
+  const finished = waitForIndexing(service);
+  await service.startIndexing();
+  assert.equal((await finished).state, 'done');
+
+  const offer = (await service.search({ query: 'ירוק', limit: 1 })).notice?.offer;
+  assert.equal(offer?.modelId, 'immich-app/XLM-Roberta-Large-Vit-B-32');
+  const ready = new Promise<void>((resolve) => {
+    const off = service.onEvent((event) => {
+      if (event.type === 'model' && event.status.state !== 'downloading') {
+        off();
+        resolve();
+      }
+    });
+  });
+  await service.downloadModel(offer!.modelId);
+  await ready;
+  const status = await service.getModelStatus();
+  assert.equal(status.state, 'ready', status.error);
+  assert.equal(status.modelId, OPENAI, 'the library keeps its model');
+  assert.equal(service.library.currentModel?.id, OPENAI);
+  assert.ok(readdirSync(path.join(modelsDir, MCLIP, 'textual')).includes('embeddings.word_embeddings.weight'));
+
+  const found = await service.search({ query: 'ירוק', limit: 1 });
+  assert.equal(path.basename(found.items[0].path), 'green.jpg');
+  assert.equal(found.notice?.kind, 'other-text-model');
+  assert.equal((await service.getStatus()).pending, 0, 'nothing to embed again');
 });

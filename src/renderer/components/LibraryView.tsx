@@ -9,6 +9,7 @@ import {
 import { notify, notifyError } from '../toast.js';
 import { Icon } from './icons.js';
 import { PhotoGrid, type EmptyAction, type GridClick } from './PhotoGrid.js';
+import { SearchNoticeBanner } from './SearchNoticeBanner.js';
 import { StarRating } from './StarRating.js';
 import { TagInput } from './TagInput.js';
 import { Viewer } from './Viewer.js';
@@ -165,6 +166,7 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
 
   return (
     <div className="library-view">
+      {snapshot.notice && <SearchNoticeBanner client={client} notice={snapshot.notice} />}
       {count > 0 && (
         <div className="selection-bar" role="toolbar" aria-label="Selection actions" data-testid="selection-bar">
           <span className="selection-count" data-testid="selection-count">{count.toLocaleString()} selected</span>

@@ -17,6 +17,8 @@ export interface ResultsSnapshot {
   total: number | null;
   tookMs: number | null;
   mode: SearchResponse['mode'] | null;
+  /** How the query was read, when the user should know (another text model read it, or none can). */
+  notice?: SearchResponse['notice'];
   error: string | null;
   loading: boolean;
 }
@@ -172,7 +174,7 @@ export class ResultsStore {
       this.pages.set(page, response.items);
       this.stale.delete(page);
       this.evict(page);
-      this.update({ total: response.total, tookMs: page === 0 || this.snapshot.tookMs === null ? response.tookMs : this.snapshot.tookMs, mode: response.mode, error: null, loading: false });
+      this.update({ total: response.total, tookMs: page === 0 || this.snapshot.tookMs === null ? response.tookMs : this.snapshot.tookMs, mode: response.mode, ...(page === 0 ? { notice: response.notice } : {}), error: null, loading: false });
       return response.items;
     } catch (error) {
       if (!this.disposed) this.update({ error: (error as Error).message, loading: false });
