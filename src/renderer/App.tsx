@@ -1,6 +1,6 @@
 // The app shell: search, filters, the library grid or the duplicates view, indexing and settings drawers.
 import { useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type { IndexingProgress, LibraryStatus, ModelStatus, PhotoId, SearchFilters } from '../shared/types.js';
+import type { IndexingProgress, LibraryStatus, ModelStatus, PhotoId, ResultScope, ResultSort, SearchFilters } from '../shared/types.js';
 import type { AppClient } from './api/client.js';
 import { connectionStore, STALE_TOKEN_MESSAGE } from './api/web-client.js';
 import { DuplicatesView } from './components/DuplicatesView.js';
@@ -20,6 +20,7 @@ const REFRESH_THROTTLE_MS = 1500;
 /** While indexing runs, the library view and the counts follow along this often. */
 const INDEXING_REFRESH_MS = 5000;
 const THUMB_SIZE_KEY = 'photo-search.thumb-size';
+const SORT_KEY = 'photo-search.sort';
 
 type View = 'library' | 'duplicates';
 type Drawer = 'indexing' | 'settings' | null;
@@ -50,6 +51,15 @@ export function App({ appClient }: { appClient: AppClient }) {
   const [filters, setFilters] = useState<SearchFilters>({});
   const [similar, setSimilar] = useState<{ photoId: PhotoId; name: string } | null>(null);
   const [thumbSize, setThumbSize] = useState(storedThumbSize);
+  /** Text and similar results: best first or newest first (kept across queries), best matches or all ranked. */
+  const [sort, setSort] = useState<ResultSort>(() => {
+    try {
+      return window.localStorage.getItem(SORT_KEY) === 'date' ? 'date' : 'relevance';
+    } catch {
+      return 'relevance';
+    }
+  });
+  const [scope, setScope] = useState<ResultScope>('best');
   const searchRef = useRef<HTMLInputElement>(null);
 
   const refreshStatus = useCallback(() => {
@@ -77,9 +87,14 @@ export function App({ appClient }: { appClient: AppClient }) {
     return () => clearTimeout(timer);
   }, [text, query]);
 
+  // A new query starts from its best matches.
+  useEffect(() => setScope('best'), [similar, query, filters]);
+  const ranking = similar !== null || query.trim() !== '';
   const resultsQuery: ResultsQuery = useMemo(
-    () => (similar ? { kind: 'similar', photoId: similar.photoId, filters } : { kind: 'search', query: query.trim(), filters }),
-    [similar, query, filters],
+    () => (similar ? { kind: 'similar', photoId: similar.photoId, filters, sort, scope }
+      : ranking ? { kind: 'search', query: query.trim(), filters, sort, scope }
+      : { kind: 'search', query: '', filters }),
+    [similar, query, filters, sort, scope, ranking],
   );
   const { store, snapshot, pending } = useResults(client, resultsQuery);
 
@@ -282,10 +297,12 @@ export function App({ appClient }: { appClient: AppClient }) {
           />
           {pending && snapshot.total !== null && <span className="spinner small" aria-label="Searching" />}
         </form>
-        <div className="result-meta" data-testid="result-count" aria-live="polite" data-total={snapshot.total ?? ''}>
+        <div className="result-meta" data-testid="result-count" aria-live="polite" data-total={snapshot.total ?? ''} data-best={snapshot.best ?? ''} data-ranked={snapshot.ranked ?? ''}>
           {snapshot.total !== null && (
             <>
-              <strong>{formatCount(snapshot.total)}</strong> {snapshot.mode === 'browse' ? (snapshot.total === 1 ? 'photo' : 'photos') : snapshot.total === 1 ? 'match' : 'matches'}
+              <strong>{formatCount(snapshot.total)}</strong> {snapshot.mode === 'browse' ? (snapshot.total === 1 ? 'photo' : 'photos')
+                : snapshot.best !== null && snapshot.total === snapshot.best && store?.query.scope !== 'all' ? (snapshot.total === 1 ? 'best match' : 'best matches')
+                : snapshot.total === 1 ? 'match' : 'matches'}
               {snapshot.tookMs !== null && <span className="muted"> · {snapshot.tookMs < 10 ? snapshot.tookMs.toFixed(1) : Math.round(snapshot.tookMs)} ms</span>}
             </>
           )}
@@ -319,6 +336,40 @@ export function App({ appClient }: { appClient: AppClient }) {
       {view === 'library' && (
         <div className="toolbar">
           <FilterBar client={client} filters={filters} folders={status.folders} onChange={setFilters} />
+          {ranking && snapshot.mode !== 'browse' && snapshot.best !== null && snapshot.ranked !== null && snapshot.ranked > snapshot.best && (
+            scope === 'best' ? (
+              <button type="button" className="more-results" data-testid="show-more" onClick={() => setScope('all')}
+                title="Photos below the relevance cutoff, ranked by similarity">
+                More results ({formatCount(snapshot.ranked - snapshot.best)})
+              </button>
+            ) : (
+              <button type="button" className="more-results" data-testid="show-best" onClick={() => setScope('best')}>
+                Best matches only ({formatCount(snapshot.best)})
+              </button>
+            )
+          )}
+          {ranking && (
+            <label className="sort" title="Order of the results">
+              <span>Sort</span>
+              <select
+                value={sort}
+                aria-label="Sort results"
+                data-testid="sort-select"
+                onChange={(e) => {
+                  const next: ResultSort = e.target.value === 'date' ? 'date' : 'relevance';
+                  setSort(next);
+                  try {
+                    window.localStorage.setItem(SORT_KEY, next);
+                  } catch {
+                    /* not persisted */
+                  }
+                }}
+              >
+                <option value="relevance">Relevance</option>
+                <option value="date">Newest first</option>
+              </select>
+            </label>
+          )}
           <label className="zoom" title="Thumbnail size">
             <Icon name="photos" size={14} />
             <input

@@ -341,7 +341,8 @@ const GridCell = memo(function GridCell({ index, item, size, selected, focused, 
       data-photo-id={item?.id}
       data-rating={item?.rating}
       style={{ width: size, height: size }}
-      title={item ? `${name}${item.score !== undefined ? ` · match ${(item.score * 100).toFixed(0)}%` : ''}` : undefined}
+      title={item ? `${name}${item.score !== undefined ? ` · match ${(item.score * 100).toFixed(0)}%` : ''}${item.matched ? ` · words match its ${item.matched.join(', ')}` : ''}` : undefined}
+      data-matched={item?.matched?.join(' ')}
       onMouseDown={(event: MouseEvent) => {
         if (event.shiftKey) event.preventDefault(); // no text selection on Shift-click
       }}
@@ -368,6 +369,11 @@ const GridCell = memo(function GridCell({ index, item, size, selected, focused, 
       {item && item.rating > 0 && (
         <span className="cell-rating" aria-label={`${item.rating} stars`}>
           {'★'.repeat(item.rating)}
+        </span>
+      )}
+      {item?.matched && (
+        <span className="cell-matched" data-testid="cell-matched" aria-label={`Query words match its ${item.matched.join(', ')}`}>
+          {item.matched.join(' · ')}
         </span>
       )}
       {selected && (

@@ -2,7 +2,7 @@ import { useEffect, useState, useSyncExternalStore } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
 import { ResultsStore, type ResultsQuery, type ResultsSnapshot } from '../state/results.js';
 
-const NO_RESULTS: ResultsSnapshot = { version: 0, total: null, tookMs: null, mode: null, error: null, loading: true };
+const NO_RESULTS: ResultsSnapshot = { version: 0, total: null, best: null, ranked: null, tookMs: null, mode: null, error: null, loading: true };
 const noop = () => () => undefined;
 
 /**

@@ -2,11 +2,12 @@
 // on demand (newest request first, at most two at a time) and old pages are dropped past a budget, so
 // 624,000 results cost the memory of the few thousand around the viewport.
 import type { PhotoSearchClient } from '../../shared/api.js';
-import type { PhotoId, PhotoSummary, SearchFilters, SearchResponse } from '../../shared/types.js';
+import type { PhotoId, PhotoSummary, ResultScope, ResultSort, SearchFilters, SearchResponse } from '../../shared/types.js';
 
+/** sort and scope apply to text and similar results (browsing is always newest first). */
 export type ResultsQuery =
-  | { kind: 'search'; query: string; filters: SearchFilters }
-  | { kind: 'similar'; photoId: PhotoId; filters: SearchFilters };
+  | { kind: 'search'; query: string; filters: SearchFilters; sort?: ResultSort; scope?: ResultScope }
+  | { kind: 'similar'; photoId: PhotoId; filters: SearchFilters; sort?: ResultSort; scope?: ResultScope };
 
 export const PAGE_SIZE = 200;
 const MAX_CACHED_PAGES = 150;
@@ -15,6 +16,9 @@ const MAX_PARALLEL_FETCHES = 2;
 export interface ResultsSnapshot {
   version: number;
   total: number | null;
+  /** Text and similar: the best matches (the relevance cutoff) and every ranked photo. */
+  best: number | null;
+  ranked: number | null;
   tookMs: number | null;
   mode: SearchResponse['mode'] | null;
   /** How the query was read, when the user should know (another text model read it, or none can). */
@@ -31,7 +35,7 @@ export class ResultsStore {
   private lastRequest: [number, number, number] = [0, 0, 0];
   private wanted: number[] = [];
   private listeners = new Set<() => void>();
-  private snapshot: ResultsSnapshot = { version: 0, total: null, tookMs: null, mode: null, error: null, loading: true };
+  private snapshot: ResultsSnapshot = { version: 0, total: null, best: null, ranked: null, tookMs: null, mode: null, error: null, loading: true };
   private disposed = false;
 
   constructor(private readonly client: PhotoSearchClient, readonly query: ResultsQuery) {}
@@ -161,9 +165,11 @@ export class ResultsStore {
 
   private fetch(offset: number, limit: number): Promise<SearchResponse> {
     const filters = Object.keys(this.query.filters).length ? this.query.filters : undefined;
+    const { sort, scope } = this.query;
+    const ranking = { ...(sort ? { sort } : {}), ...(scope ? { scope } : {}) };
     return this.query.kind === 'search'
-      ? this.client.search({ query: this.query.query.trim(), filters, offset, limit })
-      : this.client.findSimilar({ photoId: this.query.photoId, filters, offset, limit });
+      ? this.client.search({ query: this.query.query.trim(), filters, offset, limit, ...(this.query.query.trim() ? ranking : {}) })
+      : this.client.findSimilar({ photoId: this.query.photoId, filters, offset, limit, ...ranking });
   }
 
   private async fetchPage(page: number, queued: boolean): Promise<PhotoSummary[]> {
@@ -174,7 +180,7 @@ export class ResultsStore {
       this.pages.set(page, response.items);
       this.stale.delete(page);
       this.evict(page);
-      this.update({ total: response.total, tookMs: page === 0 || this.snapshot.tookMs === null ? response.tookMs : this.snapshot.tookMs, mode: response.mode, ...(page === 0 ? { notice: response.notice } : {}), error: null, loading: false });
+      this.update({ total: response.total, best: response.best ?? null, ranked: response.ranked ?? null, tookMs: page === 0 || this.snapshot.tookMs === null ? response.tookMs : this.snapshot.tookMs, mode: response.mode, ...(page === 0 ? { notice: response.notice } : {}), error: null, loading: false });
       return response.items;
     } catch (error) {
       if (!this.disposed) this.update({ error: (error as Error).message, loading: false });

@@ -1,0 +1,153 @@
+// Results a person can read, in Chromium (issue 11): the real LibraryService and web server over solid-colour
+// photos and the tiny test model. A text query shows its best matches with an honest count, "More results"
+// pages through every ranked photo, the sort control orders them newest first, and a tag word lifts its photo
+// with a badge naming the field. Screenshots go to test-artifacts/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, utimesSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { packageRoot } from '../src/main/core/paths.js';
+import { LibraryService } from '../src/main/core/service/library-service.js';
+import { startWebServer, type RunningWebServer } from '../src/main/core/server/web-server.js';
+import type { ApiEvent } from '../src/shared/types.js';
+import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+declare const document: any;
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
+const RENDERER_DIR = path.join(packageRoot, 'dist', 'renderer');
+const ARTIFACTS = path.join(packageRoot, 'test-artifacts');
+const COLOUR_NAMES = ['red', 'orange', 'green', 'blue', 'yellow', 'purple', 'grey', 'cyan', 'magenta', 'white'] as const;
+
+const skipReason = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : null;
+
+async function gridNames(page: Page): Promise<string[]> {
+  return page.$$eval('[data-testid="photo-cell"]', (cells: any[]) => cells.map((cell) => cell.getAttribute('aria-label')));
+}
+
+async function waitForGrid(page: Page, predicate: (names: string[]) => boolean, what: string): Promise<string[]> {
+  const deadline = Date.now() + 20_000;
+  let names: string[] = [];
+  while (Date.now() < deadline) {
+    names = await gridNames(page);
+    if (names.length > 0 && !names.includes('Loading') && predicate(names)) return names;
+    await page.waitForTimeout(100);
+  }
+  assert.fail(`${what}: grid shows ${JSON.stringify(names)}`);
+}
+
+/** Waits until every cell on screen shows its thumbnail (so screenshots show photos, not placeholders). */
+async function waitForThumbnails(page: Page): Promise<void> {
+  await page.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('[data-testid="photo-cell"]')];
+    return cells.length > 0 && cells.every((cell: any) => {
+      const image = cell.querySelector('img');
+      return image && image.complete && image.naturalWidth > 0 && (globalThis as any).getComputedStyle(image).opacity === '1';
+    });
+  });
+}
+
+describe('web UI: best matches, more results, sort by date', { skip: skipReason ?? false }, () => {
+  let dir: string;
+  let service: LibraryService;
+  let server: RunningWebServer;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'the renderer is not built: run npm run build:renderer');
+    dir = await mkdtemp(path.join(os.tmpdir(), 'e2e-ui-results-'));
+    const photos = path.join(dir, 'Photos');
+    await mkdir(photos);
+    await mkdir(ARTIFACTS, { recursive: true });
+    for (const [i, colour] of COLOUR_NAMES.entries()) {
+      const file = path.join(photos, `DSC_${1000 + i}.jpg`);
+      await writeSolidPhoto(file, COLOURS[colour], 64);
+      const when = new Date(Date.UTC(2015 + i, 3, 1)); // DSC_1000 oldest (2015) … DSC_1009 newest (2024)
+      utimesSync(file, when, when);
+    }
+    service = await LibraryService.open({ libraryDir: path.join(dir, 'library'), modelsDir: path.join(dir, 'models') });
+    await service.useModelFolder(await buildTestModel(path.join(dir, 'model')));
+    await service.addFolder(photos);
+    const finished = new Promise<void>((resolve) => {
+      const off = service.onEvent((event: ApiEvent) => {
+        if (event.type === 'indexing' && ['done', 'error', 'cancelled'].includes(event.progress.state)) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await service.startIndexing();
+    await finished;
+    server = await startWebServer({ api: service, rendererDir: RENDERER_DIR });
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 }, colorScheme: 'light' });
+    page.setDefaultTimeout(20_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(server.url);
+    await waitForGrid(page, (names) => names.length === COLOUR_NAMES.length, 'browsing');
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    await service?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('a text query shows its best matches with an honest count, then every ranked photo on request', async () => {
+    await page.getByTestId('search-input').fill('red');
+    await page.getByTestId('search-input').press('Enter');
+    const best = await waitForGrid(page, (names) => names.length < COLOUR_NAMES.length, 'best matches of "red"');
+    assert.equal(best[0], 'DSC_1000.jpg');
+    const count = page.getByTestId('result-count');
+    await count.filter({ hasText: /best match/ }).waitFor();
+    assert.equal(await count.getAttribute('data-total'), String(best.length));
+    assert.equal(await count.getAttribute('data-ranked'), String(COLOUR_NAMES.length));
+    assert.match(await count.innerText(), new RegExp(`^${best.length} best match(es)?`));
+    const more = page.getByTestId('show-more');
+    assert.equal(await more.innerText(), `More results (${COLOUR_NAMES.length - best.length})`);
+    await waitForThumbnails(page);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'results-best-matches.png') });
+
+    await more.click();
+    const all = await waitForGrid(page, (names) => names.length === COLOUR_NAMES.length, 'every ranked photo');
+    assert.deepEqual(all.slice(0, best.length), best, 'the best matches come first');
+    assert.match(await count.innerText(), new RegExp(`^${COLOUR_NAMES.length} matches`));
+    await page.getByTestId('show-best').waitFor();
+  });
+
+  test('the sort control orders the results newest first, and back', async () => {
+    const sort = page.getByTestId('sort-select');
+    assert.equal(await sort.inputValue(), 'relevance');
+    const byRelevance = await gridNames(page);
+    await sort.selectOption('date');
+    const newest = Array.from({ length: COLOUR_NAMES.length }, (_, i) => `DSC_${1009 - i}.jpg`);
+    await waitForGrid(page, (names) => JSON.stringify(names) === JSON.stringify(newest), 'newest first');
+    await waitForThumbnails(page);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'results-sorted-by-date.png') });
+    await sort.selectOption('relevance');
+    await waitForGrid(page, (names) => JSON.stringify(names) === JSON.stringify(byRelevance), 'best first again');
+  });
+
+  test('a tag word lifts its photo to the top, with a badge naming the field', async () => {
+    const purple = (await service.search({ query: 'purple', limit: 1 })).items[0];
+    await service.addTags([purple.id], ['wedding']);
+    await page.getByTestId('search-input').fill('red wedding');
+    await page.getByTestId('search-input').press('Enter');
+    const names = await waitForGrid(page, (shown) => shown[0] === path.basename(purple.path), 'the tagged photo first');
+    assert.ok(names.includes('DSC_1000.jpg'));
+    const badge = page.locator('[data-testid="photo-cell"]').first().getByTestId('cell-matched');
+    assert.equal(await badge.innerText(), 'tag');
+    await waitForThumbnails(page);
+    await page.screenshot({ path: path.join(ARTIFACTS, 'results-tag-match.png') });
+    assert.deepEqual(pageErrors, []);
+  });
+});
