@@ -180,7 +180,7 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     assert.equal(names[0], RED);
     await waitForThumbnails(page);
     const meta = await page.getByTestId('result-count').textContent();
-    assert.match(meta ?? '', /\d+ match(es)? · [\d.]+ ms/);
+    assert.match(meta ?? '', /\d+ (best )?match(es)? · [\d.]+ ms/);
     await shot(page, '04-search-red');
     // Typing alone searches too (debounced).
     await page.getByTestId('search-input').fill('green');
