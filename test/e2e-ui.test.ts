@@ -1,7 +1,7 @@
 // End to end, in Chromium: `photo-search serve` (the real LibraryService, indexer process and web
 // server) over a library of generated solid-colour photos and the project's tiny test model. Walks
-// the first-run setup, indexing, text search, ratings, tags and tag filters, the viewer and the
-// duplicates view, saving screenshots to test-artifacts/.
+// the first-run setup, indexing, text search, ratings, tags and tag filters, the viewer, the
+// duplicates view, and bulk edits with their confirmation and undo, saving screenshots to test-artifacts/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -40,6 +40,9 @@ const DUPLICATE = 'copy of IMG_0002.jpg';
 const RED = 'IMG_0003.png';
 const PHOTO_COUNT = PHOTOS.length + 1;
 const HEBREW_TAG = 'משפחה';
+/** Photos added for the bulk edits, so that a select-all edit changes more than 50. */
+const BULK_EXTRA = 56;
+const BULK_TOTAL = PHOTO_COUNT + BULK_EXTRA;
 
 const skipReason = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : null;
 
@@ -308,6 +311,130 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     await waitForThumbnails(page);
     await shot(page, '09-dark');
     await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  test('bulk edits ask first, naming the count; Ctrl+Z and the toast\'s Undo put back every previous rating and tag', async () => {
+    const token = new URL(server.url).searchParams.get('token')!;
+    const api = async (method: string, ...args: unknown[]): Promise<any> => {
+      const response = await fetch(new URL(`/api/${method}`, server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-photo-search-token': token },
+        body: JSON.stringify(args),
+      });
+      const body = (await response.json()) as { ok: boolean; result?: unknown; error?: string };
+      assert.ok(body.ok, `${method}: ${body.error}`);
+      return body.result;
+    };
+    // More photos than the 50 an edit may change without asking.
+    const colours = Object.keys(COLOURS);
+    for (let i = 0; i < BULK_EXTRA; i++) await writeSolidPhoto(path.join(photosDir, `bulk_${String(i).padStart(2, '0')}.jpg`), COLOURS[colours[i % colours.length]], 40 + i);
+    await api('startIndexing');
+    const deadline = Date.now() + 60_000;
+    while ((await api('getStatus')).embedded < BULK_TOTAL || (await api('getIndexingProgress')).state !== 'done') {
+      assert.ok(Date.now() < deadline, 'the new photos are indexed');
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+
+    // Mixed curation to start from: every rating 0–5, and the tag "bulk" on every fourth photo.
+    const all = async (): Promise<{ id: number; rating: number; tags: string[] }[]> =>
+      ((await api('search', { query: '', limit: 1000 })).items as { id: number; rating: number; tags: string[] }[])
+        .map(({ id, rating, tags }) => ({ id, rating, tags })).sort((a, b) => a.id - b.id);
+    const ids = (await all()).map((p) => p.id);
+    assert.equal(ids.length, BULK_TOTAL);
+    await api('setRating', ids, 0);
+    for (let rating = 1; rating <= 5; rating++) await api('setRating', ids.filter((_, i) => i % 6 === rating), rating);
+    await api('removeTags', ids, ['bulk']);
+    await api('addTags', ids.filter((_, i) => i % 4 === 0), ['bulk']);
+    const before = await all();
+    assert.equal(new Set(before.map((p) => p.rating)).size, 6);
+    const ratingsNow = async () => (await all()).map((p) => p.rating);
+    const bulkTagged = async () => (await all()).filter((p) => p.tags.includes('bulk')).map((p) => p.id);
+    const taggedBefore = before.filter((p) => p.tags.includes('bulk')).map((p) => p.id);
+
+    await page.reload();
+    await page.locator(`[data-testid="result-count"][data-total="${BULK_TOTAL}"]`).waitFor();
+    await page.locator('[data-testid="photo-cell"][data-index="0"]').click();
+    await page.keyboard.press('Control+a');
+    await page.getByTestId('selection-count').filter({ hasText: `${BULK_TOTAL} selected` }).waitFor();
+
+    // "2" asks first, naming the count; Cancel changes nothing.
+    const dialog = page.getByTestId('confirm-dialog');
+    await page.keyboard.press('2');
+    await dialog.waitFor();
+    assert.match((await dialog.textContent()) ?? '', new RegExp(`Rate ${BULK_TOTAL} photos 2★\\?.*Each of the ${BULK_TOTAL} selected photos gets 2★`));
+    await shot(page, '10-bulk-rating-confirm');
+    await page.getByTestId('confirm-cancel').click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.deepEqual(await ratingsNow(), before.map((p) => p.rating), 'nothing changed while asking, nor after Cancel');
+
+    // Confirmed: every photo is rated 2, and the toast offers Undo.
+    await page.keyboard.press('2');
+    await dialog.waitFor();
+    await page.getByTestId('confirm-ok').click();
+    const rated = page.getByTestId('toast').filter({ hasText: `Rated 2★: ${BULK_TOTAL} photos` });
+    await rated.waitFor();
+    assert.deepEqual(await ratingsNow(), ids.map(() => 2));
+    await page.locator('[data-testid="photo-cell"][data-index="0"][data-rating="2"]').waitFor();
+    await page.waitForTimeout(300); // the toast's entrance animation
+    await shot(page, '11-bulk-rating-toast');
+
+    // Ctrl+Z: every photo has its own previous rating back, and the edit's toast is gone.
+    await page.keyboard.press('Control+z');
+    await page.getByTestId('toast').filter({ hasText: `Undid rating 2★: ${BULK_TOTAL - before.filter((p) => p.rating === 2).length} photos restored` }).waitFor();
+    assert.deepEqual(await ratingsNow(), before.map((p) => p.rating));
+    await rated.waitFor({ state: 'detached' });
+    // The grid shows the restored ratings too.
+    const firstId = Number(await page.locator('[data-testid="photo-cell"][data-index="0"]').getAttribute('data-photo-id'));
+    await page.locator(`[data-testid="photo-cell"][data-index="0"][data-rating="${before.find((p) => p.id === firstId)!.rating}"]`).waitFor();
+
+    // "0" asks too (it wipes ratings); the toast's Undo button puts them back.
+    await page.keyboard.press('0');
+    await dialog.waitFor();
+    assert.match((await dialog.textContent()) ?? '', new RegExp(`Clear the rating of ${BULK_TOTAL} photos\\?`));
+    await page.getByTestId('confirm-ok').click();
+    const cleared = page.getByTestId('toast').filter({ hasText: `Rating cleared: ${BULK_TOTAL} photos` });
+    await cleared.waitFor();
+    assert.deepEqual(await ratingsNow(), ids.map(() => 0));
+    await cleared.getByTestId('toast-action').click();
+    await page.getByTestId('toast').filter({ hasText: 'Undid clearing ratings' }).waitFor();
+    assert.deepEqual(await ratingsNow(), before.map((p) => p.rating));
+
+    // Tagging the selection asks, adds the tag where it was missing; Undo removes it only from those photos.
+    const tagInput = page.getByTestId('selection-tag-input');
+    await tagInput.fill('bulk');
+    await tagInput.press('Enter');
+    await dialog.waitFor();
+    assert.match((await dialog.textContent()) ?? '', new RegExp(`Tag ${BULK_TOTAL} photos “.bulk.”\\?`));
+    await page.getByTestId('confirm-ok').click();
+    const tagged = page.getByTestId('toast').filter({ hasText: `${BULK_TOTAL} photos` }).filter({ hasText: 'Tagged' });
+    await tagged.waitFor();
+    assert.deepEqual(await bulkTagged(), ids);
+    await page.waitForTimeout(300); // the toast's entrance animation
+    await shot(page, '12-bulk-tag-toast');
+    await tagged.getByTestId('toast-action').click();
+    await page.getByTestId('toast').filter({ hasText: 'Undid tagging' }).waitFor();
+    assert.deepEqual(await bulkTagged(), taggedBefore);
+
+    // Untagging asks too; Ctrl+Z (from the grid: a text field keeps its own undo) puts the tag back where it was.
+    const untagInput = page.getByTestId('selection-untag-input');
+    await untagInput.fill('bulk');
+    await untagInput.press('Enter');
+    await dialog.waitFor();
+    assert.match((await dialog.textContent()) ?? '', new RegExp(`Remove “.bulk.” from ${BULK_TOTAL} photos\\?`));
+    await page.getByTestId('confirm-ok').click();
+    await page.getByTestId('toast').filter({ hasText: 'Removed' }).filter({ hasText: `${BULK_TOTAL} photos` }).waitFor();
+    assert.deepEqual(await bulkTagged(), []);
+    await page.getByTestId('photo-grid').focus();
+    await page.keyboard.press('Control+z');
+    await page.getByTestId('toast').filter({ hasText: 'Undid removing' }).waitFor();
+    assert.deepEqual(await bulkTagged(), taggedBefore);
+    assert.deepEqual(await all(), before, 'ratings and tags are exactly as they started');
+
+    // The history lives in the library: what is left in it are the edits made through the API before.
+    const history = (await api('listEdits')) as { kind: string; tags: string[] }[];
+    assert.deepEqual(history.slice(0, 2).map((e) => e.kind), ['tag', 'rating']);
+    assert.deepEqual(history[0].tags, ['bulk']);
+    await page.getByTestId('clear-selection').click();
   });
 
   test('no script errors on the page', () => {

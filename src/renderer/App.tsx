@@ -450,6 +450,19 @@ function Toasts({ toasts, problem, problemTestId = 'connection-lost' }: { toasts
       {toasts.map((toast) => (
         <div key={toast.id} className={`toast ${toast.kind}`} role={toast.kind === 'error' ? 'alert' : 'status'} data-testid="toast">
           <span>{toast.message}</span>
+          {toast.action && (
+            <button
+              type="button"
+              className="toast-action"
+              data-testid="toast-action"
+              onClick={() => {
+                dismiss(toast.id);
+                toast.action?.run();
+              }}
+            >
+              {toast.action.label}
+            </button>
+          )}
           <button type="button" className="chip-remove" aria-label="Dismiss" onClick={() => dismiss(toast.id)}>×</button>
         </div>
       ))}

@@ -1,12 +1,17 @@
 // The library: the result grid with its selection, the bulk actions bar and the viewer.
+//
+// Rating and tag edits: the library records each in its undo history (the truth lives there, so Ctrl+Z also
+// undoes edits from before a restart); here, an edit of more than CONFIRM_ABOVE photos asks first, naming the
+// count, and each edit's toast offers Undo. Ctrl+Z undoes the newest edit, outside text fields.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
-import type { PhotoId, PhotoSummary } from '../../shared/types.js';
+import type { EditId, EditRecord, EditResult, PhotoId, PhotoSummary, UndoResult } from '../../shared/types.js';
 import type { ResultsSnapshot, ResultsStore } from '../state/results.js';
 import {
   addAll, EMPTY_SELECTION, selectAll, selectionCount, selectOnly, toggle, type Selection,
 } from '../state/selection.js';
-import { notify, notifyError } from '../toast.js';
+import { dismissKeyed, notify, notifyError } from '../toast.js';
+import { ConfirmDialog } from './ConfirmDialog.js';
 import { Icon } from './icons.js';
 import { PhotoGrid, type EmptyAction, type GridClick } from './PhotoGrid.js';
 import { SearchNoticeBanner } from './SearchNoticeBanner.js';
@@ -23,6 +28,54 @@ function focusGrid(): void {
 
 /** Bulk calls carry at most this many ids (the API accepts up to 1M; smaller calls keep the UI lively). */
 const BULK_CHUNK = 50_000;
+
+/** Edits of more photos than this ask first. */
+export const CONFIRM_ABOVE = 50;
+
+const UNDO_KEY = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘Z' : 'Ctrl+Z';
+
+interface Question {
+  title: string;
+  message: string;
+  confirmLabel: string;
+  danger?: boolean;
+}
+
+/** One kind of edit, as the view applies it to a list of photos. */
+interface EditSpec {
+  /** What the toast says once done ("Rated 2★"). */
+  label: string;
+  /** The question for more than CONFIRM_ABOVE photos, given their count written out. */
+  question(count: string): Question;
+  /** What the toast says when no photo needed the change. */
+  unchanged: string;
+  call(chunk: PhotoId[], partOf: EditId | null): Promise<EditResult>;
+  change(item: PhotoSummary): PhotoSummary;
+}
+
+/** Closes the toast of an edit once that edit is undone. */
+const editKey = (editId: EditId) => `edit:${editId}`;
+
+const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
+
+function describeEdit(edit: EditRecord): string {
+  const names = edit.tags.map((tag) => `“${isolate(tag)}”`).join(', ');
+  if (edit.kind === 'rating') return edit.rating ? `rating ${edit.rating}★` : 'clearing ratings';
+  return edit.kind === 'tag' ? `tagging ${names}` : `removing ${names}`;
+}
+
+function undoneMessage(results: UndoResult[]): string {
+  const restored = results.reduce((n, r) => n + r.restored, 0);
+  const skipped = results.reduce((n, r) => n + r.skipped, 0);
+  const what = results[results.length - 1].edit;
+  return `Undid ${describeEdit(what)}: ${plural(restored, 'photo')} restored`
+    + (skipped > 0 ? `; ${plural(skipped, 'was', 'were')} changed again since and kept` : '');
+}
+
+function isTextField(target: EventTarget | null): boolean {
+  const element = target as HTMLElement | null;
+  return !!element && (element.tagName === 'INPUT' || element.tagName === 'TEXTAREA' || element.tagName === 'SELECT' || element.isContentEditable);
+}
 
 interface Props {
   client: PhotoSearchClient;
@@ -43,6 +96,7 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
   const [focusIndex, setFocusIndex] = useState(-1);
   const [viewerIndex, setViewerIndex] = useState<number | null>(null);
   const [busy, setBusy] = useState<string | null>(null);
+  const [question, setQuestion] = useState<(Question & { answer(ok: boolean): void }) | null>(null);
   const anchor = useRef(0);
   const total = snapshot.total ?? 0;
 
@@ -116,31 +170,112 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
     return ids;
   }
 
-  async function applyBulk(label: string, ids: PhotoId[], call: (chunk: PhotoId[]) => Promise<unknown>, change: (item: PhotoSummary) => PhotoSummary) {
-    if (ids.length === 0) return;
-    setBusy(label);
+  function ask(q: Question): Promise<boolean> {
+    return new Promise((resolve) => setQuestion({ ...q, answer: (ok) => {
+      setQuestion(null);
+      resolve(ok);
+    } }));
+  }
+
+  const busyRef = useRef<string | null>(null);
+  busyRef.current = busy;
+
+  /** Undoes these edits (newest first), or else the library's newest edit, and shows the photos as they are now. */
+  const undo = useCallback(async (editIds: EditId[] | null) => {
+    if (busyRef.current) {
+      notify(`Wait until “${busyRef.current}” is done, then undo.`);
+      return;
+    }
     try {
-      for (let i = 0; i < ids.length; i += BULK_CHUNK) await call(ids.slice(i, i + BULK_CHUNK));
-      const set = new Set(ids);
-      store.patch((item) => set.has(item.id), change);
-      if (filtersDependOnEdits) store.refresh();
-      if (ids.length > 1) notify(`${label}: ${ids.length.toLocaleString()} photos`);
+      const results: UndoResult[] = [];
+      if (editIds) for (const id of [...editIds].reverse()) results.push(await client.undoEdit(id));
+      else {
+        const result = await client.undoLast();
+        if (result) results.push(result);
+      }
+      if (results.length === 0) {
+        notify('Nothing to undo');
+        return;
+      }
+      for (const result of results) dismissKeyed(editKey(result.edit.id));
+      latest.current.store.refresh();
+      notify(undoneMessage(results));
     } catch (error) {
       notifyError(error);
+    }
+  }, [client]);
+
+  async function applyEdit(spec: EditSpec, ids: PhotoId[]) {
+    if (ids.length === 0) return;
+    if (ids.length > CONFIRM_ABOVE && !(await ask(spec.question(ids.length.toLocaleString())))) return;
+    setBusy(spec.label);
+    // A large selection goes in chunks, each joining the edit the first one recorded: one undo for all.
+    const editIds: EditId[] = [];
+    const offerUndo = () => (editIds.length > 0 ? { action: { label: 'Undo', run: () => void undo(editIds) }, key: editKey(editIds[editIds.length - 1]) } : {});
+    try {
+      for (let i = 0; i < ids.length; i += BULK_CHUNK) {
+        const result = await spec.call(ids.slice(i, i + BULK_CHUNK), editIds[editIds.length - 1] ?? null);
+        if (result.editId !== null && !editIds.includes(result.editId)) editIds.push(result.editId);
+      }
+      const set = new Set(ids);
+      store.patch((item) => set.has(item.id), spec.change);
+      if (filtersDependOnEdits) store.refresh();
+      if (editIds.length > 0) notify(ids.length > 1 ? `${spec.label}: ${plural(ids.length, 'photo')}` : spec.label, 'info', offerUndo());
+      else if (ids.length > 1) notify(spec.unchanged);
+    } catch (error) {
+      // Chunks done before the failure stay done (and undoable); show the truth.
+      store.refresh();
+      notify(error instanceof Error ? error.message : String(error), 'error', offerUndo());
     } finally {
       setBusy(null);
     }
   }
 
   async function rate(ids: PhotoId[], rating: number) {
-    await applyBulk(rating ? `Rated ${rating}★` : 'Rating cleared', ids, (chunk) => client.setRating(chunk, rating), (item) => ({ ...item, rating }));
+    await applyEdit({
+      label: rating ? `Rated ${rating}★` : 'Rating cleared',
+      question: (count) => (rating
+        ? { title: `Rate ${count} photos ${rating}★?`, message: `Each of the ${count} selected photos gets ${rating}★, replacing the rating it has. ${UNDO_KEY} undoes this.`, confirmLabel: `Rate ${count} photos` }
+        : { title: `Clear the rating of ${count} photos?`, message: `The ${count} selected photos lose their ratings. ${UNDO_KEY} undoes this.`, confirmLabel: `Clear ${count} ratings`, danger: true }),
+      unchanged: rating ? `All ${plural(ids.length, 'photo')} had ${rating}★ already` : `None of the ${plural(ids.length, 'photo')} had a rating`,
+      call: (chunk, partOf) => client.setRating(chunk, rating, partOf),
+      change: (item) => ({ ...item, rating }),
+    }, ids);
   }
   async function addTag(ids: PhotoId[], tag: string) {
-    await applyBulk(`Tagged “${isolate(tag)}”`, ids, (chunk) => client.addTags(chunk, [tag]), (item) => (item.tags.includes(tag) ? item : { ...item, tags: [...item.tags, tag] }));
+    const name = `“${isolate(tag)}”`;
+    await applyEdit({
+      label: `Tagged ${name}`,
+      question: (count) => ({ title: `Tag ${count} photos ${name}?`, message: `${name} is added to each of the ${count} selected photos that lacks it. ${UNDO_KEY} undoes this.`, confirmLabel: `Tag ${count} photos` }),
+      unchanged: `All ${plural(ids.length, 'photo')} had ${name} already`,
+      call: (chunk, partOf) => client.addTags(chunk, [tag], partOf),
+      change: (item) => (item.tags.includes(tag) ? item : { ...item, tags: [...item.tags, tag] }),
+    }, ids);
   }
   async function removeTag(ids: PhotoId[], tag: string) {
-    await applyBulk(`Removed “${isolate(tag)}”`, ids, (chunk) => client.removeTags(chunk, [tag]), (item) => ({ ...item, tags: item.tags.filter((t) => t !== tag) }));
+    const name = `“${isolate(tag)}”`;
+    await applyEdit({
+      label: `Removed ${name}`,
+      question: (count) => ({ title: `Remove ${name} from ${count} photos?`, message: `${name} is removed from each of the ${count} selected photos that has it. ${UNDO_KEY} undoes this.`, confirmLabel: `Remove from ${count} photos`, danger: true }),
+      unchanged: `None of the ${plural(ids.length, 'photo')} had ${name}`,
+      call: (chunk, partOf) => client.removeTags(chunk, [tag], partOf),
+      change: (item) => ({ ...item, tags: item.tags.filter((t) => t !== tag) }),
+    }, ids);
   }
+
+  // Ctrl+Z (⌘Z) undoes the library's newest edit; text fields keep their own undo, and a dialog has the keys.
+  useEffect(() => {
+    const onKeyDown = (event: KeyboardEvent) => {
+      // Z by its letter, or by its place where the layout has no Latin letters (Hebrew: Ctrl+ז).
+      const z = event.key.toLowerCase() === 'z' || (!/^[a-z]$/i.test(event.key) && event.code === 'KeyZ');
+      if (event.defaultPrevented || !(event.ctrlKey || event.metaKey) || event.shiftKey || event.altKey || !z) return;
+      if (isTextField(event.target) || document.querySelector('.modal')) return;
+      event.preventDefault();
+      void undo(null);
+    };
+    window.addEventListener('keydown', onKeyDown);
+    return () => window.removeEventListener('keydown', onKeyDown);
+  }, [undo]);
 
   const rateSelection = useCallback((rating: number) => {
     void targetIds().then((ids) => rate(ids, rating));
@@ -245,6 +380,16 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
             setViewerIndex(null);
             onFindSimilar(photo);
           }}
+        />
+      )}
+      {question && (
+        <ConfirmDialog
+          title={question.title}
+          message={question.message}
+          confirmLabel={question.confirmLabel}
+          danger={question.danger}
+          onConfirm={() => question.answer(true)}
+          onCancel={() => question.answer(false)}
         />
       )}
     </div>
