@@ -2,8 +2,10 @@
 // request, sort by date, and hybrid ranking that lifts photos a query word names by tag, file name or date.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, utimesSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { LibraryService } from '../src/main/core/service/library-service.js';
 import { bestMatchCount, RELATIVE_MARGIN } from '../src/main/core/search/search-engine.js';
 import { queryWords } from '../src/main/core/catalogue/words.js';
@@ -11,6 +13,8 @@ import { searchRequestSchema } from '../src/shared/api-schema.js';
 import type { ApiEvent } from '../src/shared/types.js';
 import { tempDir } from './helpers/fixtures.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
+
+const BIN = fileURLToPath(new URL('../../bin/photo-search.js', import.meta.url));
 
 test('the cutoff keeps scores within the relative margin of the top one', () => {
   assert.equal(RELATIVE_MARGIN, 0.1);
@@ -103,4 +107,24 @@ test('best matches with an honest count, more on request, sorted by date, and wo
   const month = await service.search({ query: 'red july', limit: 100 }); // 2021-07-10: grey
   assert.equal(month.items[0].id, await idOf('grey'));
   assert.deepEqual(month.items[0].matched, ['date']);
+
+  // The CLI: best matches by default, every ranked photo with --all, newest first with --sort date, and --json
+  // items carrying the matched fields.
+  const cli = (...args: string[]) => {
+    const run = spawnSync(process.execPath, [BIN, 'search', ...args, '--library', path.join(root, 'library')], {
+      encoding: 'utf8', env: { ...process.env, PHOTO_SEARCH_HOME: path.join(root, 'home') },
+    });
+    assert.equal(run.status, 0, run.stderr);
+    return run;
+  };
+  const plain = cli('red');
+  assert.match(plain.stderr, new RegExp(`${best.best} best match(es)? of ${colours.length} ranked`));
+  assert.equal(plain.stdout.trim().split('\n').length, best.best);
+  const newestFirst = JSON.parse(cli('red', '--all', '--sort', 'date', '-k', '100', '--json').stdout) as { path: string; matched: string[] }[];
+  assert.deepEqual(newestFirst.map((r) => r.path), byDate.items.map((p) => p.path));
+  const fused = JSON.parse(cli('red', 'wedding', '--json').stdout) as { id: number; matched: string[] }[];
+  assert.deepEqual([fused[0].id, fused[0].matched], [low.id, ['tag']]);
+  assert.deepEqual(fused[1].matched, []);
+  const refused = spawnSync(process.execPath, [BIN, 'search', 'red', '--sort', 'size', '--library', path.join(root, 'library')], { encoding: 'utf8' });
+  assert.equal(refused.status, 2, refused.stderr);
 });
