@@ -36,7 +36,7 @@ export class UserDataStore extends CataloguePart {
   setRating(photoIds: PhotoId[], rating: number, partOf: EditId | null = null): EditResult {
     if (!Number.isInteger(rating) || rating < 0 || rating > 5) throw new Error(`rating must be an integer 0–5, got ${rating}`);
     // One statement for the journal and one for the edit, on the narrow ratings table: 10,000 photos in a few
-    // milliseconds. The journal keeps only photos whose rating changes.
+    // milliseconds. The journal keeps only photos whose rating changes (0 for those that had none).
     const ids = JSON.stringify(photoIds);
     return this.transaction(() => {
       const edit = this.openEdit('rating', rating, [], partOf);
@@ -46,7 +46,18 @@ export class UserDataStore extends CataloguePart {
          WHERE p.id IN (SELECT value FROM json_each(?)) AND coalesce(r.rating, 0) != ?`,
       ).run(edit.id, ids, rating).changes;
       if (changed > 0) {
-        if (rating === 0) this.db.prepare('DELETE FROM ratings WHERE photo_id IN (SELECT value FROM json_each(?))').run(ids);
+        // A new edit's journal lists exactly the photos to change, existing ones only, in id order: the edit
+        // reads them back from it, with no second look-up of each photo (half the time of going by the list
+        // at 10,000 photos). A joined edit's journal holds earlier chunks too: it goes by the list.
+        if (edit.isNew) {
+          if (rating === 0) this.db.prepare('DELETE FROM ratings WHERE photo_id IN (SELECT photo_id FROM edit_ratings WHERE edit_id = ?)').run(edit.id);
+          else {
+            this.db.prepare(
+              `INSERT INTO ratings(photo_id, rating) SELECT photo_id, ? FROM edit_ratings WHERE edit_id = ?
+               ON CONFLICT(photo_id) DO UPDATE SET rating = excluded.rating`,
+            ).run(rating, edit.id);
+          }
+        } else if (rating === 0) this.db.prepare('DELETE FROM ratings WHERE photo_id IN (SELECT value FROM json_each(?))').run(ids);
         else {
           this.db.prepare(
             `INSERT INTO ratings(photo_id, rating) SELECT p.id, ? FROM photos p WHERE p.id IN (SELECT value FROM json_each(?))
@@ -70,6 +81,8 @@ export class UserDataStore extends CataloguePart {
        SELECT ?, ?, p.id FROM photos p WHERE p.id IN (SELECT value FROM json_each(?))
        AND NOT EXISTS (SELECT 1 FROM photo_tags pt WHERE pt.photo_id = p.id AND pt.tag_id = ?)`,
     );
+    // The links go in from the journal (see setRating), or by the list for a joined edit.
+    const linkJournaled = this.db.prepare('INSERT INTO photo_tags(photo_id, tag_id) SELECT photo_id, ? FROM edit_tags WHERE edit_id = ? AND tag = ? ON CONFLICT DO NOTHING');
     const link = this.db.prepare(
       `INSERT INTO photo_tags(photo_id, tag_id) SELECT p.id, ? FROM photos p WHERE p.id IN (SELECT value FROM json_each(?))
        ON CONFLICT DO NOTHING`,
@@ -81,7 +94,8 @@ export class UserDataStore extends CataloguePart {
       let changed = 0;
       for (const [index, tag] of tags.entries()) {
         const added = journal.run(edit.id, index, ids, tag.id).changes;
-        if (added > 0) link.run(tag.id, ids);
+        if (added > 0 && edit.isNew) linkJournaled.run(tag.id, edit.id, index);
+        else if (added > 0) link.run(tag.id, ids);
         changed += added;
       }
       this.dropUnusedTags(tags); // a new tag that no photo took
@@ -98,6 +112,7 @@ export class UserDataStore extends CataloguePart {
       `INSERT OR IGNORE INTO edit_tags(edit_id, tag, photo_id)
        SELECT ?, ?, pt.photo_id FROM photo_tags pt WHERE pt.tag_id = ? AND pt.photo_id IN (SELECT value FROM json_each(?))`,
     );
+    const unlinkJournaled = this.db.prepare('DELETE FROM photo_tags WHERE tag_id = ? AND photo_id IN (SELECT photo_id FROM edit_tags WHERE edit_id = ? AND tag = ?)');
     const unlink = this.db.prepare('DELETE FROM photo_tags WHERE tag_id = ? AND photo_id IN (SELECT value FROM json_each(?))');
     return this.transaction(() => {
       const tags = this.findTags(clean);
@@ -106,7 +121,8 @@ export class UserDataStore extends CataloguePart {
       let changed = 0;
       for (const [index, tag] of tags.entries()) {
         const removed = journal.run(edit.id, index, tag.id, ids).changes;
-        if (removed > 0) unlink.run(tag.id, ids);
+        if (removed > 0 && edit.isNew) unlinkJournaled.run(tag.id, edit.id, index);
+        else if (removed > 0) unlink.run(tag.id, ids);
         changed += removed;
       }
       this.dropUnusedTags(tags);
