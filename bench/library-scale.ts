@@ -333,7 +333,7 @@ async function measure(): Promise<void> {
     for (let q = 0; q < 5; q++) {
       const photoId = pick();
       const t = performance.now();
-      const answer = await service.findSimilar({ photoId, filters, limit: 100 });
+      const answer = await service.findSimilar({ photoId, filters, limit: 100, scope: 'all' });
       times.push(performance.now() - t);
       const truth = exactTopK(all, matchingRows, all.subarray(rowOf.get(photoId)! * DIM, (rowOf.get(photoId)! + 1) * DIM), 100, rowOf.get(photoId)!)
         .map((row) => photoOfRow[row]);
