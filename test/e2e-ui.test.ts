@@ -287,9 +287,6 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     await group.waitFor();
     assert.equal(await group.getByTestId('duplicate-photo').count(), 2);
     assert.equal(await group.locator('[data-testid="duplicate-photo"][data-keep="true"]').count(), 1);
-    await page.getByTestId('trash-duplicates').click();
-    await page.getByTestId('confirm-dialog').waitFor();
-    await shot(page, '08-duplicates-confirm');
     // The kept copy cannot be ticked; choosing the other copy to keep moves the mark.
     assert.equal(await group.locator('[data-testid="duplicate-photo"][data-keep="true"] input[type="checkbox"]').count(), 0);
     const other = group.locator('[data-testid="duplicate-photo"][data-keep="false"]');
@@ -298,6 +295,9 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     assert.equal(await group.locator('[data-testid="duplicate-photo"][data-keep="true"]').getAttribute('data-photo-id'), otherId);
     assert.equal(await page.getByTestId('trash-duplicates').isDisabled(), true, 'nothing ticked after choosing the other copy');
     await group.locator('[data-testid="duplicate-photo"][data-keep="false"] input[type="checkbox"]').check();
+    await page.getByTestId('trash-duplicates').click();
+    await page.getByTestId('confirm-dialog').waitFor();
+    await shot(page, '08-duplicates-confirm');
     await page.getByTestId('confirm-cancel').click();
     await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
     await page.getByTestId('tab-library').click();
