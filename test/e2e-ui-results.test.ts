@@ -124,17 +124,23 @@ describe('web UI: best matches, more results, sort by date', { skip: skipReason 
     await page.getByTestId('show-best').waitFor();
   });
 
-  test('the sort control orders the results newest first, and back', async () => {
+  test('the sort control orders the results newest first with month marks, and back', async () => {
     const sort = page.getByTestId('sort-select');
     assert.equal(await sort.inputValue(), 'relevance');
     const byRelevance = await gridNames(page);
     await sort.selectOption('date');
     const newest = Array.from({ length: COLOUR_NAMES.length }, (_, i) => `DSC_${1009 - i}.jpg`);
     await waitForGrid(page, (names) => JSON.stringify(names) === JSON.stringify(newest), 'newest first');
+    // Newest first, each month's first photo names its month, and the month at the top is shown over the grid.
+    const months = await page.$$eval('[data-testid="cell-month"]', (labels: any[]) => labels.map((label) => label.textContent));
+    assert.deepEqual(months, Array.from({ length: COLOUR_NAMES.length }, (_, i) => `Apr ${2024 - i}`));
+    assert.equal(await page.getByTestId('grid-date').innerText(), 'April 2024');
     await waitForThumbnails(page);
     await page.screenshot({ path: path.join(ARTIFACTS, 'results-sorted-by-date.png') });
     await sort.selectOption('relevance');
     await waitForGrid(page, (names) => JSON.stringify(names) === JSON.stringify(byRelevance), 'best first again');
+    assert.equal(await page.locator('[data-testid="cell-month"]').count(), 0, 'no month marks in relevance order');
+    assert.equal(await page.getByTestId('grid-date').count(), 0);
   });
 
   test('a tag word lifts its photo to the top, with a badge naming the field', async () => {

@@ -18,6 +18,8 @@ export interface PhotoSummary {
   score?: number;
   /** Text searches: the fields a query word matched (file or folder name, tag, camera, date). */
   matched?: MatchedField[];
+  /** In result pages: the date taken, else the file's time (ms), which browsing and sort by date order by. */
+  date?: number;
 }
 
 /** Where a query word was found besides the picture itself (hybrid ranking). */

@@ -16,6 +16,15 @@ import { Icon } from './icons.js';
 /** Rows rendered beyond the viewport each way. */
 const OVERSCAN = 3;
 
+/** Month of a result's date (taken, else file time; taken times are wall-clock stored as UTC). */
+const MONTH = new Intl.DateTimeFormat(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' });
+const MONTH_LONG = new Intl.DateTimeFormat(undefined, { month: 'long', year: 'numeric', timeZone: 'UTC' });
+function monthKey(item: PhotoSummary | undefined): number | null {
+  if (item?.date === undefined) return null;
+  const date = new Date(item.date);
+  return date.getUTCFullYear() * 12 + date.getUTCMonth();
+}
+
 export interface GridClick {
   index: number;
   item: PhotoSummary | undefined;
@@ -212,6 +221,11 @@ export function PhotoGrid(props: Props) {
 
   // A first page that failed leaves total unknown: say why instead of showing nothing.
   const empty = snapshot.total === 0 || (snapshot.total === null && snapshot.error !== null);
+  // Newest-first results (browsing, or sorted by date) mark where each month starts, and say which month is at the top.
+  const dated = snapshot.mode === 'browse' || store.query.sort === 'date';
+  const topRow = dated && layout.rows > 0 ? visibleRows(layout, contentOffset(layout, scrollRef.current?.scrollTop ?? 0, viewportHeight), viewportHeight).first : -1;
+  const topItem = topRow >= 0 ? store.getItem(Math.min(total - 1, topRow * layout.columns)) : undefined;
+  const topMonth = topItem?.date !== undefined ? MONTH_LONG.format(topItem.date) : null;
   return (
     <div
       className="grid-scroll"
@@ -228,6 +242,11 @@ export function PhotoGrid(props: Props) {
       data-scroll-scale={Number(scale.toFixed(4))}
       onKeyDown={onKeyDown}
     >
+      {topMonth && !empty && (
+        <div className="grid-date-anchor" aria-hidden="true">
+          <span className="grid-date" data-testid="grid-date">{topMonth}</span>
+        </div>
+      )}
       {empty && (
         <div className="grid-empty" data-testid="grid-empty">
           <Icon name="photos" size={40} />
@@ -260,6 +279,8 @@ export function PhotoGrid(props: Props) {
         const index = start + column;
         if (index >= total) break;
         const item = store.getItem(index);
+        const month = dated ? monthKey(item) : null;
+        const startsMonth = month !== null && (index === 0 || (monthKey(store.getItem(index - 1)) ?? month) !== month);
         cells.push(
           <GridCell
             key={item ? `p${item.id}` : `i${index}`}
@@ -269,6 +290,7 @@ export function PhotoGrid(props: Props) {
             selected={item ? isSelected(selection, item.id) : false}
             focused={index === focusIndex}
             src={item ? client.mediaUrl('thumb', item.id) : null}
+            monthLabel={startsMonth ? MONTH.format(item!.date!) : null}
             onClick={props.onClick}
             onOpen={props.onOpen}
           />,
@@ -305,6 +327,8 @@ interface CellProps {
   selected: boolean;
   focused: boolean;
   src: string | null;
+  /** Where a month starts in newest-first results: its name. */
+  monthLabel: string | null;
   onClick(click: GridClick): void;
   onOpen(index: number): void;
 }
@@ -316,7 +340,7 @@ interface CellProps {
  */
 const THUMB_DELAY_MS = 70;
 
-const GridCell = memo(function GridCell({ index, item, size, selected, focused, src, onClick, onOpen }: CellProps) {
+const GridCell = memo(function GridCell({ index, item, size, selected, focused, src, monthLabel, onClick, onOpen }: CellProps) {
   const [failed, setFailed] = useState(false);
   const [settled, setSettled] = useState(false);
   useEffect(() => {
@@ -371,6 +395,7 @@ const GridCell = memo(function GridCell({ index, item, size, selected, focused, 
           {'★'.repeat(item.rating)}
         </span>
       )}
+      {monthLabel && <span className="cell-month" data-testid="cell-month">{monthLabel}</span>}
       {item?.matched && (
         <span className="cell-matched" data-testid="cell-matched" aria-label={`Query words match its ${item.matched.join(', ')}`}>
           {item.matched.join(' · ')}

@@ -36,11 +36,12 @@ interface PhotoRow {
   status: PhotoStatus;
   last_error: string | null;
   rating: number;
+  date_ms?: number;
 }
 
-const SUMMARY_COLUMNS = `id, path, width, height, taken_at, ${RATING}, status`;
 /** Browse order: newest first by date taken, falling back to file time. */
 const BROWSE_KEY = 'coalesce(taken_at, mtime_ms)';
+const SUMMARY_COLUMNS = `id, path, width, height, taken_at, ${RATING}, status, ${BROWSE_KEY} AS date_ms`;
 const BROWSE_ORDER = `${BROWSE_KEY} DESC, id DESC`;
 /** Deep browse pages start from a remembered position every this many rows. */
 const ANCHOR_EVERY = 2048;
@@ -262,6 +263,7 @@ function toSummary(row: PhotoRow, tags: string[]): PhotoSummary {
     rating: row.rating,
     tags,
     status: row.status,
+    ...(row.date_ms !== undefined ? { date: row.date_ms } : {}),
   };
 }
 
