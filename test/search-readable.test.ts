@@ -93,6 +93,12 @@ test('best matches with an honest count, more on request, sorted by date, and wo
   assert.equal(tagged.total, best.total + 1, 'and counted among the best matches');
   assert.ok(tagged.items.slice(1).every((p) => p.matched === undefined));
 
+  // A tag edit is seen by the same query asked again; removing the tag takes the lift away.
+  await service.removeTags([low.id], ['wedding']);
+  assert.ok(!(await service.search({ query: 'red wedding', limit: 100 })).items.some((p) => p.id === low.id));
+  await service.addTags([low.id], ['wedding']);
+  assert.equal((await service.search({ query: 'red wedding', limit: 100 })).items[0].id, low.id);
+
   const blue = await idOf('blue');
   const named = await service.search({ query: 'red IMG_2041', limit: 100 });
   assert.equal(named.items[0].id, blue);

@@ -95,6 +95,11 @@ export class SearchEngine {
     if (this.sketch) this.sketch.stale = true;
   }
 
+  /** Ratings or tags changed: the next query ranks afresh (word matches, rating and tag filters), on the same vectors. */
+  forgetRanking(): void {
+    this.ranked = null;
+  }
+
   async close(): Promise<void> {
     await this.storeTask?.catch(() => undefined);
     await this.store?.close();

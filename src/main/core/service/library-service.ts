@@ -160,15 +160,21 @@ export class LibraryService implements PhotoSearchApi {
 
   // Each edit records what it replaces in the catalogue's undo history, in the same transaction.
 
+  // An edit can change which photos pass a rating or tag filter, and which a query word names by tag: the
+  // next search ranks afresh (the vectors did not change).
+
   async setRating(photoIds: PhotoId[], rating: number, partOf?: EditId | null): Promise<EditResult> {
+    this.search_.forgetRanking();
     return this.library.catalogue.setRating(photoIds, rating, partOf);
   }
 
   async addTags(photoIds: PhotoId[], tags: string[], partOf?: EditId | null): Promise<EditResult> {
+    this.search_.forgetRanking();
     return this.library.catalogue.addTags(photoIds, tags, partOf);
   }
 
   async removeTags(photoIds: PhotoId[], tags: string[], partOf?: EditId | null): Promise<EditResult> {
+    this.search_.forgetRanking();
     return this.library.catalogue.removeTags(photoIds, tags, partOf);
   }
 
@@ -182,12 +188,14 @@ export class LibraryService implements PhotoSearchApi {
 
   async undoEdit(editId: EditId): Promise<UndoResult> {
     const result = this.library.catalogue.undoEdit(editId);
+    this.search_.forgetRanking();
     this.emit({ type: 'library-changed' });
     return result;
   }
 
   async undoLast(): Promise<UndoResult | null> {
     const result = this.library.catalogue.undoLast();
+    this.search_.forgetRanking();
     if (result) this.emit({ type: 'library-changed' });
     return result;
   }
