@@ -5,10 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClipModel } from '../src/main/core/model/clip-model.js';
@@ -18,6 +15,7 @@ import { detectScript } from '../src/main/core/search/query-script.js';
 import { catalogueModel, MODEL_CATALOGUE, readsScript, textTowersFor } from '../src/main/core/recipe/known-models.js';
 import { LibraryService } from '../src/main/core/service/library-service.js';
 import type { ApiEvent, IndexingProgress } from '../src/shared/types.js';
+import { serveRepo } from './helpers/fake-hub.js';
 import { tempDir } from './helpers/fixtures.js';
 import { buildMultilingualTestModel, buildTestModel, COLOURS, HEBREW_COLOURS, normalisedColour, writeSolidPhoto } from './helpers/test-model.js';
 
@@ -209,44 +207,6 @@ test('cli: models lists the catalogue; search says when the model cannot read th
   assert.match(found.stderr, /read by XLM-Roberta-Large-Vit-B-32/);
   assert.match(cli('models').stdout, new RegExp(`installed {3}${path.join(modelsDir, MCLIP).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
 });
-
-/** Serves a model folder as a Hugging Face repository (tree listing and resolve), git blob ids for checksums. */
-async function serveRepo(t: { after(fn: () => unknown): void }, repo: string, dir: string): Promise<string> {
-  const files = new Map<string, Buffer>();
-  const walk = (sub: string): void => {
-    for (const name of readdirSync(path.join(dir, sub))) {
-      const rel = sub ? `${sub}/${name}` : name;
-      if (statSync(path.join(dir, rel)).isDirectory()) walk(rel);
-      else files.set(rel, readFileSync(path.join(dir, rel)));
-    }
-  };
-  walk('');
-  const server = createServer((req, res) => {
-    const url = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    if (url === `/api/models/${repo}/tree/main`) {
-      res.setHeader('content-type', 'application/json');
-      res.end(JSON.stringify([...files].map(([file, content]) => ({
-        type: 'file', path: file, size: content.length,
-        oid: createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex'),
-      }))));
-      return;
-    }
-    const content = files.get(url.slice(`/${repo}/resolve/main/`.length));
-    if (!url.startsWith(`/${repo}/resolve/main/`) || !content) {
-      res.statusCode = 404;
-      res.end();
-      return;
-    }
-    res.setHeader('content-length', content.length);
-    res.end(content);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.after(() => new Promise((resolve) => {
-    server.closeAllConnections();
-    server.close(resolve);
-  }));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
 
 test('download: the multilingual text tower (per-tensor weight files) lands beside the library\'s model, which stays current', async (t) => {
   const root = tempDir(t, 'download-language-');

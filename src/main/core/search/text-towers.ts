@@ -17,9 +17,10 @@ export interface TextTowerChoice {
   notice: SearchNotice | null;
 }
 
-/** "immich-app/ViT-B-32__openai" → "ViT-B-32__openai". */
+/** "immich-app/ViT-B-32__openai" (or its folder's name, "immich-app__ViT-B-32__openai") → "ViT-B-32__openai". */
 export function shortModelName(modelId: string): string {
-  return modelId.includes('/') ? modelId.slice(modelId.indexOf('/') + 1) : modelId;
+  const id = catalogueModel(modelId)?.id ?? modelId;
+  return id.includes('/') ? id.slice(id.indexOf('/') + 1) : id;
 }
 
 export function formatBytes(bytes: number): string {

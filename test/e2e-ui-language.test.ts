@@ -1,0 +1,130 @@
+// Search in the user's language, in Chromium (issue 11): the real LibraryService and web server, a library
+// embedded by the image test model under the default model's name. A Hebrew query says above the results that
+// the English-only model cannot read it and offers the multilingual text model with its size; its button
+// downloads that tower (from a local fake hub), and the same query then finds the photo of its colour, with a
+// notice naming the model that read it. Test models: wiring, not search quality. Screenshots go to test-artifacts/.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { packageRoot } from '../src/main/core/paths.js';
+import { LibraryService } from '../src/main/core/service/library-service.js';
+import { startWebServer, type RunningWebServer } from '../src/main/core/server/web-server.js';
+import type { ApiEvent } from '../src/shared/types.js';
+import { serveRepo } from './helpers/fake-hub.js';
+import { buildMultilingualTestModel, buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
+const RENDERER_DIR = path.join(packageRoot, 'dist', 'renderer');
+const ARTIFACTS = path.join(packageRoot, 'test-artifacts');
+const COLOUR_NAMES = ['red', 'green', 'blue', 'yellow'] as const;
+
+const skipReason = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : null;
+
+async function gridNames(page: Page): Promise<string[]> {
+  return page.$$eval('[data-testid="photo-cell"]', (cells: any[]) => cells.map((cell) => cell.getAttribute('aria-label')));
+}
+
+describe('web UI: a Hebrew query', { skip: skipReason ?? false }, () => {
+  let dir: string;
+  let service: LibraryService;
+  let server: RunningWebServer;
+  let browser: Browser;
+  let page: Page;
+  let savedHub: string | undefined;
+  const pageErrors: string[] = [];
+  const cleanups: (() => unknown)[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'the renderer is not built: run npm run build:renderer');
+    dir = await mkdtemp(path.join(os.tmpdir(), 'e2e-ui-language-'));
+    const photos = path.join(dir, 'Photos');
+    await mkdir(photos);
+    await mkdir(ARTIFACTS, { recursive: true });
+    for (const colour of COLOUR_NAMES) await writeSolidPhoto(path.join(photos, `${colour}.jpg`), COLOURS[colour], 64);
+    const published = await buildMultilingualTestModel(path.join(dir, 'published'));
+    savedHub = process.env.PHOTO_SEARCH_HUB_URL;
+    process.env.PHOTO_SEARCH_HUB_URL = await serveRepo({ after: (fn) => cleanups.push(fn) }, 'immich-app/XLM-Roberta-Large-Vit-B-32', published);
+    const modelsDir = path.join(dir, 'models');
+    service = await LibraryService.open({ libraryDir: path.join(dir, 'library'), modelsDir });
+    await service.useModelFolder(await buildTestModel(path.join(modelsDir, 'immich-app__ViT-B-32__openai')));
+    await service.addFolder(photos);
+    const finished = new Promise<void>((resolve) => {
+      const off = service.onEvent((event: ApiEvent) => {
+        if (event.type === 'indexing' && ['done', 'error', 'cancelled'].includes(event.progress.state)) {
+          off();
+          resolve();
+        }
+      });
+    });
+    await service.startIndexing();
+    await finished;
+    server = await startWebServer({ api: service, rendererDir: RENDERER_DIR });
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    page = await browser.newPage({ viewport: { width: 1280, height: 720 }, colorScheme: 'light' });
+    page.setDefaultTimeout(20_000);
+    page.on('pageerror', (error) => pageErrors.push(error.message));
+    await page.goto(server.url);
+    await page.getByTestId('search-input').waitFor();
+  });
+
+  after(async () => {
+    if (savedHub === undefined) delete process.env.PHOTO_SEARCH_HUB_URL;
+    else process.env.PHOTO_SEARCH_HUB_URL = savedHub;
+    await browser?.close();
+    await server?.close();
+    await service?.close();
+    for (const cleanup of cleanups) await cleanup();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('says the English-only model cannot read it, offers the multilingual model, and after the download finds red', async () => {
+    await page.getByTestId('search-input').fill('אדום');
+    await page.getByTestId('search-input').press('Enter');
+    const notice = page.getByTestId('search-notice');
+    await notice.filter({ hasText: /cannot read this Hebrew query/ }).waitFor();
+    assert.match(await notice.innerText(), /ViT-B-32__openai reads English only: it cannot read this Hebrew query, so nothing was searched\./);
+    assert.ok(!(await notice.innerText()).includes('immich-app__'), 'models are named as the catalogue names them');
+    assert.deepEqual(await gridNames(page), [], 'no noise');
+    const download = page.getByTestId('search-notice-download');
+    assert.equal(await download.innerText(), 'Download XLM-Roberta-Large-Vit-B-32 (about 2.6 GB)');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'language-cannot-read.png') });
+
+    const downloaded = new Promise<void>((resolve) => {
+      const off = service.onEvent((event: ApiEvent) => {
+        if (event.type === 'model' && event.status.state !== 'downloading') {
+          off();
+          resolve();
+        }
+      });
+    });
+    await download.click();
+    await downloaded;
+    const modelStatus = await service.getModelStatus();
+    assert.equal(modelStatus.state, 'ready', JSON.stringify(modelStatus));
+
+    // The same query again (a new search): read by the multilingual tower, over the vectors already there.
+    await page.getByTestId('search-input').fill('');
+    await page.getByTestId('search-input').press('Enter');
+    await page.getByTestId('search-input').fill('אדום');
+    await page.getByTestId('search-input').press('Enter');
+    await notice.filter({ hasText: /read by XLM-Roberta-Large-Vit-B-32/ }).waitFor();
+    const deadline = Date.now() + 20_000;
+    let names: string[] = [];
+    while (Date.now() < deadline && (names = await gridNames(page))[0] !== 'red.jpg') await page.waitForTimeout(100);
+    assert.equal(names[0], 'red.jpg');
+    await page.waitForFunction(() => {
+      const image = (globalThis as any).document.querySelector('[data-testid="photo-cell"] img');
+      return image && image.complete && image.naturalWidth > 0 && (globalThis as any).getComputedStyle(image).opacity === '1';
+    });
+    await page.screenshot({ path: path.join(ARTIFACTS, 'language-read-by-multilingual.png') });
+    assert.deepEqual(pageErrors, []);
+  });
+});
