@@ -234,7 +234,11 @@ export class LibraryService implements PhotoSearchApi {
 
   async downloadModel(modelId: string | null): Promise<void> {
     // Runs in the background; progress and the outcome arrive as 'model' events.
-    void this.models.download(modelId).then(() => this.search_.markStale(), () => undefined);
+    // Done: the window runs its query again (a Hebrew query waiting for the multilingual text tower now finds).
+    void this.models.download(modelId).then(() => {
+      this.search_.markStale();
+      this.emit({ type: 'library-changed' });
+    }, () => undefined);
   }
 
   async useModelFolder(dir: string): Promise<ModelStatus> {
