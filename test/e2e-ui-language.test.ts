@@ -99,7 +99,7 @@ describe('web UI: a Hebrew query', { skip: skipReason ?? false }, () => {
 
     const downloaded = new Promise<void>((resolve) => {
       const off = service.onEvent((event: ApiEvent) => {
-        if (event.type === 'model' && event.status.state !== 'downloading') {
+        if (event.type === 'model' && (event.status.textModel?.state === 'ready' || event.status.textModel?.state === 'error')) {
           off();
           resolve();
         }

@@ -235,14 +235,22 @@ test('download: the multilingual text tower (per-tensor weight files) lands besi
   assert.equal(offer?.modelId, 'immich-app/XLM-Roberta-Large-Vit-B-32');
   const ready = new Promise<void>((resolve) => {
     const off = service.onEvent((event) => {
-      if (event.type === 'model' && event.status.state !== 'downloading') {
+      if (event.type === 'model' && (event.status.textModel?.state === 'ready' || event.status.textModel?.state === 'error')) {
         off();
         resolve();
       }
     });
   });
+  const during: string[] = [];
+  const off = service.onEvent((event) => {
+    if (event.type === 'model') during.push(event.status.state);
+  });
   await service.downloadModel(offer!.modelId);
   await ready;
+  off();
+  assert.deepEqual([...new Set(during)], ['ready'], 'the model stays ready (English search goes on) while the text tower downloads');
+  assert.equal((await service.getModelStatus()).textModel?.state, 'ready');
+  assert.equal((await service.search({ query: 'green', limit: 1 })).items.length, 1);
   const status = await service.getModelStatus();
   assert.equal(status.state, 'ready', status.error);
   assert.equal(status.modelId, OPENAI, 'the library keeps its model');

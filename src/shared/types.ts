@@ -149,6 +149,11 @@ export interface ModelStatus {
   dir: string | null;
   progress?: DownloadProgress;
   error?: string;
+  /**
+   * A text tower for the library's vectors (the multilingual one) being downloaded beside the model, which
+   * stays ready (and `state` with it) meanwhile: its progress, or why it failed.
+   */
+  textModel?: { modelId: string; state: 'downloading' | 'ready' | 'error'; progress?: DownloadProgress; error?: string };
 }
 
 export interface LibraryStatus {

@@ -72,6 +72,8 @@ export class ModelManager {
   async download(modelId: string | null): Promise<void> {
     if (this.abort) return; // one download at a time
     const id = modelId ?? DEFAULT_MODEL_ID;
+    const current = this.library.currentModel;
+    if (current && this.folder && isTextTowerFor(id, current.id)) return this.downloadTextTower(id, this.folder);
     this.abort = new AbortController();
     this.setStatus({ state: 'downloading', modelId: id, dir: null, progress: { file: '', receivedBytes: 0, totalBytes: 0 } });
     try {
@@ -83,17 +85,37 @@ export class ModelManager {
           progress: { file: p.file, receivedBytes: p.overallReceivedBytes, totalBytes: p.overallTotalBytes },
         }),
       });
-      const current = this.library.currentModel;
-      if (current && this.folder && isTextTowerFor(id, current.id)) {
-        // A text tower for the library's vectors (the multilingual one): search picks it up from the models
-        // folder for the queries it reads; the library keeps its model and its vectors.
-        await loadModelFolder(dir, id);
-        this.setReady(this.folder);
-      } else {
-        this.setReady(await useModelFolder(this.library, dir, id));
-      }
+      this.setReady(await useModelFolder(this.library, dir, id));
     } catch (error) {
       this.setStatus({ state: 'error', modelId: id, dir: null, error: (error as Error).message });
+      throw error;
+    } finally {
+      this.abort = null;
+    }
+  }
+
+  /**
+   * A text tower for the library's vectors (the multilingual one): downloaded beside the model, which stays
+   * ready and current meanwhile (English search goes on) and after; search picks the tower up from the models
+   * folder for the queries it reads. A failure is reported on `textModel` and leaves the model ready.
+   */
+  private async downloadTextTower(id: string, folder: ModelFolder): Promise<void> {
+    this.abort = new AbortController();
+    const report = (textModel: NonNullable<ModelStatus['textModel']>): void =>
+      this.setStatus({ state: 'ready', modelId: folder.modelId, dir: folder.dir, textModel });
+    report({ modelId: id, state: 'downloading', progress: { file: '', receivedBytes: 0, totalBytes: 0 } });
+    try {
+      const dir = await downloadModel(id, {
+        modelsDir: this.modelsDir,
+        signal: this.abort.signal,
+        onProgress: (p) => report({
+          modelId: id, state: 'downloading', progress: { file: p.file, receivedBytes: p.overallReceivedBytes, totalBytes: p.overallTotalBytes },
+        }),
+      });
+      await loadModelFolder(dir, id);
+      report({ modelId: id, state: 'ready' });
+    } catch (error) {
+      report({ modelId: id, state: 'error', error: (error as Error).message });
       throw error;
     } finally {
       this.abort = null;
