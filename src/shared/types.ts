@@ -71,6 +71,7 @@ export interface SimilarRequest {
   offset?: number;
   limit?: number;
   sort?: ResultSort;
+  /** Default 'all': every ranked neighbour (a text query's default is 'best'). */
   scope?: ResultScope;
 }
 

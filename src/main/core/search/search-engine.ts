@@ -311,7 +311,9 @@ export class SearchEngine {
     mode: 'text' | 'similar', ranked: RankedList, request: { sort?: ResultSort; scope?: ResultScope },
     offset: number, limit: number, started: number,
   ): SearchResponse {
-    const scope = request.scope ?? 'best';
+    // A text query answers its best matches unless asked for more; "similar to this photo" is a ranked
+    // neighbourhood, whole by default (an API client asking for the 100 nearest gets 100).
+    const scope = request.scope ?? (mode === 'similar' ? 'all' : 'best');
     let list = scope === 'all' ? ranked.results : ranked.results.slice(0, ranked.best);
     if (request.sort === 'date') {
       list = ranked.byDate[scope] ??= (() => {
