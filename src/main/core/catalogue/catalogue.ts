@@ -23,7 +23,7 @@ import { CurationStore } from './curation.js';
 import { WordMatcher } from './words.js';
 
 export { blobToVector, vectorToBlob } from './embeddings.js';
-export type { EmbedOutcome, EmbeddingBatch, ModelRecord, PhotoMetadata, PhotoToEmbed } from './embeddings.js';
+export type { EmbedOutcome, EmbeddingBatch, ModelRecord, PhotoAsRead, PhotoMetadata, PhotoToEmbed, SavedBatch } from './embeddings.js';
 export type { KnownFile, NewPhoto } from './photos.js';
 export type { StatusCounts } from './queries.js';
 export { normaliseTags } from './shared.js';

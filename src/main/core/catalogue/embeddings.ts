@@ -16,12 +16,31 @@ export interface PhotoToEmbed {
   id: PhotoId;
   path: string;
   size: number;
+  mtimeMs: number;
+  status: 'pending' | 'ok';
   metadataRead: boolean;
 }
 
+/**
+ * The photo row as the pipeline read it (photosToEmbed). A result is stored only if the row still says the
+ * same: another process (a scan, a second indexer) may have seen the file deleted or overwritten meanwhile.
+ */
+export interface PhotoAsRead {
+  size: number;
+  mtimeMs: number;
+  status: 'pending' | 'ok';
+}
+
 export type EmbedOutcome =
-  | { photoId: PhotoId; ok: true; vector: Float32Array; metadata: PhotoMetadata }
-  | { photoId: PhotoId; ok: false; status: 'error' | 'unsupported'; error: string; metadata?: Partial<PhotoMetadata> };
+  | { photoId: PhotoId; ok: true; vector: Float32Array; metadata: PhotoMetadata; read?: PhotoAsRead }
+  | { photoId: PhotoId; ok: false; status: 'error' | 'unsupported'; error: string; metadata?: Partial<PhotoMetadata>; read?: PhotoAsRead };
+
+export interface SavedBatch {
+  /** Results stored (vectors and failures). */
+  stored: number;
+  /** Photos whose row changed since it was read (deleted, overwritten, re-queued): nothing of theirs was stored. */
+  skipped: PhotoId[];
+}
 
 export interface EmbeddingBatch {
   embeddingIds: number[];
@@ -74,11 +93,11 @@ export class EmbeddingStore extends CataloguePart {
    */
   photosToEmbed(modelId: string, afterId: PhotoId, limit: number): PhotoToEmbed[] {
     return (this.db.prepare(
-      `SELECT p.id, p.path, p.size, p.metadata_read AS metadataRead FROM photos p
+      `SELECT p.id, p.path, p.size, p.mtime_ms AS mtimeMs, p.status, p.metadata_read AS metadataRead FROM photos p
        WHERE p.id > ? AND p.status IN ('pending', 'ok')
          AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.photo_id = p.id AND e.model_id = ?)
        ORDER BY p.id LIMIT ?`,
-    ).all(afterId, modelId, limit) as { id: number; path: string; size: number; metadataRead: number }[])
+    ).all(afterId, modelId, limit) as (Omit<PhotoToEmbed, 'metadataRead'> & { metadataRead: number })[])
       .map((r) => ({ ...r, metadataRead: r.metadataRead === 1 }));
   }
 
@@ -90,35 +109,57 @@ export class EmbeddingStore extends CataloguePart {
     ).get(modelId) as { n: number }).n;
   }
 
-  /** Stores one batch of embedding results atomically: a kill loses at most the batch in flight. */
-  saveEmbedBatch(model: ModelRecord, outcomes: EmbedOutcome[]): void {
+  /**
+   * Stores one batch of embedding results atomically: a kill loses at most the batch in flight. A result that
+   * carries the row as it was read (`read`) is stored only if the photo still has that size, mtime and status:
+   * a photo deleted meanwhile stays hidden, an overwritten one keeps no stale vector and is embedded again by
+   * the next run. Those are reported as skipped.
+   */
+  saveEmbedBatch(model: ModelRecord, outcomes: EmbedOutcome[]): SavedBatch {
+    const SAME = 'id = ? AND (? = 0 OR (size = ? AND mtime_ms = ? AND status = ?))';
     const ok = this.db.prepare(
       `UPDATE photos SET status = 'ok', last_error = NULL, metadata_read = 1, width = ?, height = ?, format = ?,
        content_hash = coalesce(?, content_hash), taken_at = ?, camera_make = ?, camera_model = ?, lens = ?,
-       gps_lat = ?, gps_lon = ?, orientation = ? WHERE id = ?`,
+       gps_lat = ?, gps_lon = ?, orientation = ? WHERE ${SAME}`,
     );
     const failed = this.db.prepare(
       `UPDATE photos SET status = ?, last_error = ?, format = coalesce(?, format), content_hash = coalesce(?, content_hash)
-       WHERE id = ?`,
+       WHERE ${SAME}`,
     );
     const insertVector = this.db.prepare(
       `INSERT INTO embeddings(photo_id, model_id, preprocess_version, vector, created_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT(photo_id, model_id) DO NOTHING`,
     );
+    const same = (o: EmbedOutcome): [number, number, number, number, string] => [
+      o.photoId, o.read ? 1 : 0, o.read?.size ?? 0, Math.round(o.read?.mtimeMs ?? 0), o.read?.status ?? '',
+    ];
     const now = Date.now();
+    const skipped: PhotoId[] = [];
+    let stored = 0;
     this.transaction(() => {
       for (const o of outcomes) {
         if (o.ok) {
           if (o.vector.length !== model.dim) throw new Error(`vector of length ${o.vector.length} for a ${model.dim}-d model`);
           const m = o.metadata;
-          ok.run(m.width, m.height, m.format, m.contentHash, m.takenAt, m.cameraMake, m.cameraModel, m.lens,
-            m.gpsLat, m.gpsLon, m.orientation, o.photoId);
+          const changed = ok.run(m.width, m.height, m.format, m.contentHash, m.takenAt, m.cameraMake, m.cameraModel, m.lens,
+            m.gpsLat, m.gpsLon, m.orientation, ...same(o)).changes;
+          if (changed === 0) {
+            skipped.push(o.photoId);
+            continue;
+          }
           insertVector.run(o.photoId, model.id, model.preprocessVersion, vectorToBlob(o.vector), now);
         } else {
-          failed.run(o.status, o.error.slice(0, 2000), o.metadata?.format ?? null, o.metadata?.contentHash ?? null, o.photoId);
+          const changed = failed.run(o.status, o.error.slice(0, 2000), o.metadata?.format ?? null, o.metadata?.contentHash ?? null,
+            ...same(o)).changes;
+          if (changed === 0) {
+            skipped.push(o.photoId);
+            continue;
+          }
         }
+        stored++;
       }
     });
+    return { stored, skipped };
   }
 
   /**

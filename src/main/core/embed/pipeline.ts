@@ -72,6 +72,11 @@ export interface IndexingSummary {
   /** Stored with status 'error' or 'unsupported'. */
   failed: number;
   unsupported: number;
+  /**
+   * Photos decoded but not stored: their row changed while they were in flight (deleted, overwritten, or
+   * embedded by another process). An overwritten photo is left pending for the next run.
+   */
+  skipped: number;
   durationMs: number;
   photosPerSecond: number;
 }
@@ -106,6 +111,7 @@ export async function runIndexing(options: RunIndexingOptions): Promise<Indexing
   let embedded = 0;
   let failed = 0;
   let unsupported = 0;
+  let skipped = 0;
   const rate = new RateWindow(RATE_WINDOW_MS);
   const emit = (state: IndexingProgress['state'], message?: string): void => {
     const done = embedded + failed;
@@ -150,11 +156,16 @@ export async function runIndexing(options: RunIndexingOptions): Promise<Indexing
       const vectors = await inference;
       if (vectors.length !== ok.length) throw new Error(`the model returned ${vectors.length} vectors for ${ok.length} images`);
       const outcomes: EmbedOutcome[] = batch.map((d): EmbedOutcome => {
-        if (d.failure) return { photoId: d.photo.id, ok: false, ...d.failure, metadata: d.metadata };
-        return { photoId: d.photo.id, ok: true, vector: vectors[ok.indexOf(d)], metadata: d.metadata };
+        const read = { size: d.photo.size, mtimeMs: d.photo.mtimeMs, status: d.photo.status };
+        if (d.failure) return { photoId: d.photo.id, ok: false, ...d.failure, metadata: d.metadata, read };
+        return { photoId: d.photo.id, ok: true, vector: vectors[ok.indexOf(d)], metadata: d.metadata, read };
       });
-      catalogue.saveEmbedBatch(model, outcomes);
+      // Stored only where the photo row is still what was read (another process may have seen the file go or change).
+      const saved = catalogue.saveEmbedBatch(model, outcomes);
+      const notStored = new Set(saved.skipped);
+      skipped += notStored.size;
       for (const d of batch) {
+        if (notStored.has(d.photo.id)) continue;
         if (!d.failure) embedded++;
         else {
           failed++;
@@ -184,7 +195,7 @@ export async function runIndexing(options: RunIndexingOptions): Promise<Indexing
   emit(state);
   const durationMs = performance.now() - started;
   return {
-    state, modelId: model.id, total, done: embedded + failed, embedded, failed, unsupported, durationMs,
+    state, modelId: model.id, total, done: embedded + failed, embedded, failed, unsupported, skipped, durationMs,
     photosPerSecond: ((embedded + failed) * 1000) / Math.max(1, durationMs),
   };
 }
