@@ -50,7 +50,7 @@ function fakeBackend(photoFile: string, thumbFile: string) {
   Object.assign(api, {
     async getStatus() {
       calls.push({ method: 'getStatus', args: [] });
-      return { photos: 2, embedded: 2, pending: 0, failed: 0, missing: 0, modelId: 'fake', folders: [] };
+      return { photos: 2, embedded: 2, pending: 0, failed: 0, missing: 0, modelId: 'fake', folders: [], foldersNotScanned: 0, changesWaiting: 0, runQueued: false };
     },
     async search(request: SearchRequest): Promise<SearchResponse> {
       calls.push({ method: 'search', args: [request] });

@@ -6,7 +6,7 @@ import { connectionStore, STALE_TOKEN_MESSAGE } from './api/web-client.js';
 import { DuplicatesView } from './components/DuplicatesView.js';
 import { FilterBar, hasFilters } from './components/FilterBar.js';
 import { Icon } from './components/icons.js';
-import { IndexingPanel, indexingLabel, isIndexingActive } from './components/IndexingPanel.js';
+import { IndexingPanel, indexingLabel, isIndexingActive, waitingWork } from './components/IndexingPanel.js';
 import { LibraryView } from './components/LibraryView.js';
 import { FoldersSection, ModelSection } from './components/LibrarySettings.js';
 import { Setup } from './components/Setup.js';
@@ -325,7 +325,7 @@ export function App({ appClient }: { appClient: AppClient }) {
           data-state={progress?.state ?? 'idle'}
         >
           <span className={`state-dot state-${progress?.state ?? 'idle'}`} aria-hidden="true" />
-          {active ? `${indexingLabel(progress)} ${percent !== null ? `${percent}%` : ''}` : status.pending > 0 ? `${formatCount(status.pending)} to index` : 'Indexed'}
+          {active ? `${indexingLabel(progress)} ${percent !== null ? `${percent}%` : ''}` : status.pending > 0 ? `${formatCount(status.pending)} to index` : waitingWork(status) ? 'Changes to index' : 'Indexed'}
           {active && percent !== null && <span className="pill-bar" style={{ width: `${percent}%` }} aria-hidden="true" />}
         </button>
         <button type="button" className="icon-button" aria-label="Library settings" aria-expanded={drawer === 'settings'} onClick={() => setDrawer(drawer === 'settings' ? null : 'settings')} data-testid="open-settings">

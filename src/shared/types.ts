@@ -129,6 +129,14 @@ export interface IndexingProgress {
   photosPerSecond: number;
   etaSeconds: number | null;
   message?: string;
+  /** The truth behind the run (getIndexingProgress): photos still to embed with the current model… */
+  pendingPhotos?: number;
+  /** …library folders no scan has covered since they were added (or since the start, when watching)… */
+  foldersNotScanned?: number;
+  /** …changed paths seen on disk and not yet scanned… */
+  changesWaiting?: number;
+  /** …and whether another run follows the current one. */
+  runQueued?: boolean;
 }
 
 export interface FailedPhoto {
@@ -165,6 +173,12 @@ export interface LibraryStatus {
   missing: number;
   modelId: string | null;
   folders: LibraryFolder[];
+  /** Library folders no scan has covered since they were added (or since the start, when watching). */
+  foldersNotScanned: number;
+  /** Changed files or folders seen on disk and not yet scanned. */
+  changesWaiting: number;
+  /** Another indexing run follows the current one (a folder was added or files changed during it). */
+  runQueued: boolean;
 }
 
 export interface TagCount {

@@ -26,6 +26,18 @@ export function indexingLabel(progress: IndexingProgress | null): string {
   return STATE_LABELS[progress.state];
 }
 
+/**
+ * What still waits to be indexed, in words ('' when nothing does): photos to embed, folders not yet
+ * scanned, changes seen on disk. "Indexed" and "Up to date" show only when this is ''.
+ */
+export function waitingWork(status: LibraryStatus | null): string {
+  if (!status) return '';
+  if (status.pending > 0) return `${formatCount(status.pending)} photo${status.pending === 1 ? '' : 's'} waiting to be indexed`;
+  if (status.foldersNotScanned > 0) return `${formatCount(status.foldersNotScanned)} folder${status.foldersNotScanned === 1 ? '' : 's'} not scanned yet`;
+  if (status.changesWaiting > 0 || status.runQueued) return 'Changes waiting to be indexed';
+  return '';
+}
+
 interface Props {
   client: PhotoSearchClient;
   progress: IndexingProgress | null;
@@ -74,10 +86,11 @@ export function IndexingPanel({ client, progress, status, modelReady }: Props) {
   /** Nothing has run since the app started: the library's own counts say more than an empty run. */
   const neverRan = state === 'idle';
   const fraction = progress && progress.total > 0 ? progress.done / progress.total : null;
-  const waiting = status?.pending ?? 0;
+  const waitingText = waitingWork(status);
+  const waiting = waitingText ? 1 : 0;
   const heading = neverRan
-    ? waiting > 0 ? `${formatCount(waiting)} photo${waiting === 1 ? '' : 's'} waiting to be indexed` : status && status.photos > 0 ? 'Up to date' : 'Not indexed yet'
-    : STATE_LABELS[state];
+    ? waitingText || (status && status.photos > 0 ? 'Up to date' : 'Not indexed yet')
+    : state === 'done' && waitingText ? waitingText : STATE_LABELS[state];
   // The first batch (model start-up, big HEIC decodes) can take a while before done moves off 0.
   const starting = state === 'scanning' || (state === 'embedding' && (progress?.done ?? 0) === 0);
   const button = (action: Action, label: ReactNode, props: { className?: string; testId: string; icon: IconName }) => (

@@ -15,6 +15,10 @@ export interface IndexingControllerOptions {
   /** New vectors were stored (throttled): searches should catch up. */
   onBatchStored: () => void;
   onFinished: () => void;
+  /** A run's scan starts: changes noted before now are covered by it. */
+  onScanStarted?: () => void;
+  /** A run's scan has covered these folders (scanned, or found unreachable). */
+  onScanned?: (folderIds: number[]) => void;
 }
 
 const IDLE: IndexingProgress = { state: 'idle', done: 0, total: 0, failed: 0, photosPerSecond: 0, etaSeconds: null };
@@ -25,6 +29,9 @@ export class IndexingController {
   private client: IndexerClient | null = null;
   private running: Promise<void> | null = null;
   private cancelled = false;
+  /** Another run is wanted once this one ends (a folder added, files changed during the run). */
+  private queued = false;
+  private stopped = false;
 
   constructor(
     private readonly library: Library,
@@ -37,17 +44,65 @@ export class IndexingController {
     const modelDir = this.options.modelDir();
     const modelId = this.library.currentModel?.id;
     if (!modelDir || !modelId) throw new Error('no CLIP model is set up yet: download one or choose a model folder first');
+    this.launch(() => this.run(modelDir, modelId));
+  }
+
+  /** Whether a run is in progress. */
+  get isRunning(): boolean {
+    return this.running !== null;
+  }
+
+  /** Whether another run will follow the current one. */
+  get isQueued(): boolean {
+    return this.queued;
+  }
+
+  /**
+   * Asks for a run (rescan, then embed what is missing): now if none is running, else right after the
+   * current one. Without a model the folders are only rescanned, so the status counts stay true.
+   */
+  request(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.queued = true;
+      return;
+    }
+    const modelDir = this.options.modelDir();
+    const modelId = this.library.currentModel?.id;
+    this.launch(() => (modelDir && modelId ? this.run(modelDir, modelId) : this.scanOnly()));
+  }
+
+  private launch(body: () => Promise<void>): void {
     this.cancelled = false;
-    this.running = this.run(modelDir, modelId).finally(() => {
+    this.queued = false;
+    this.running = body().finally(() => {
       this.running = null;
       this.client = null;
+      if (this.queued && !this.stopped) this.request();
     });
+  }
+
+  private async scan() {
+    this.options.onScanStarted?.();
+    const scan = await scanLibrary(this.library.catalogue);
+    this.options.onScanned?.([...scan.folders.map((f) => f.folderId), ...scan.errors.map((e) => e.folderId)]);
+    return scan;
+  }
+
+  private async scanOnly(): Promise<void> {
+    try {
+      await this.scan();
+    } catch {
+      // The next request scans again.
+    } finally {
+      this.options.onFinished();
+    }
   }
 
   private async run(modelDir: string, modelId: string): Promise<void> {
     try {
       this.set({ ...IDLE, state: 'scanning', message: 'Looking for new and changed photos' });
-      const scan = await scanLibrary(this.library.catalogue);
+      const scan = await this.scan();
       if (this.cancelled) return this.set({ ...IDLE, state: 'cancelled' });
       const skipped = describeSkipped(scan.folders.map((f) => f.unsupported));
       this.client = new IndexerClient({ launcher: this.options.launch });
@@ -82,11 +137,14 @@ export class IndexingController {
 
   cancel(): void {
     this.cancelled = true;
+    this.queued = false;
     this.client?.cancel();
   }
 
   /** Stops any run (used when the app quits); stored batches stay, the next run resumes after them. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.queued = false;
     this.cancelled = true;
     await this.client?.stop();
     await this.running;

@@ -20,6 +20,7 @@ import { IndexingController, type LaunchIndexer } from './indexing-controller.js
 import { trashPhotos } from '../duplicates/duplicates.js';
 import { vectorIndexDir } from '../search/vector-store.js';
 import { DuplicateScanner } from './duplicate-scanner.js';
+import { FolderWatcher } from './folder-watcher.js';
 
 export interface LibraryServiceOptions {
   libraryDir: string;
@@ -30,6 +31,12 @@ export interface LibraryServiceOptions {
   pickFolder?: () => Promise<string | null>;
   /** How to move a file to the system trash (Electron: shell.trashItem). */
   moveToTrash?: (file: string) => Promise<void>;
+  /**
+   * Rescan the library folders now and watch them while the service runs: changes are scanned and indexed
+   * (with a model) once the folders have been quiet for watchQuietMs (default 2 s). The app and `serve` watch.
+   */
+  watch?: boolean;
+  watchQuietMs?: number;
 }
 
 export class LibraryService implements PhotoSearchApi {
@@ -39,6 +46,11 @@ export class LibraryService implements PhotoSearchApi {
   private readonly search_: SearchEngine;
   private readonly indexing: IndexingController;
   private readonly duplicates: DuplicateScanner;
+  private watcher: FolderWatcher | null = null;
+  /** Folders whose files no scan in this process has covered yet (added, or not rescanned since the start). */
+  private readonly unscanned = new Set<number>();
+  /** Changed paths the watcher handed on that no scan has covered yet. */
+  private changesWaiting = 0;
 
   private constructor(readonly library: Library, private readonly options: LibraryServiceOptions) {
     this.media = new MediaResolver(library);
@@ -50,6 +62,12 @@ export class LibraryService implements PhotoSearchApi {
       modelDir: () => this.models.readyFolder()?.dir ?? null,
       onProgress: (progress) => this.emit({ type: 'indexing', progress }),
       onBatchStored: () => this.search_.markStale(),
+      onScanStarted: () => {
+        this.changesWaiting = 0;
+      },
+      onScanned: (folderIds) => {
+        for (const id of folderIds) this.unscanned.delete(id);
+      },
       onFinished: () => {
         this.search_.markStale();
         this.emit({ type: 'library-changed' });
@@ -75,7 +93,23 @@ export class LibraryService implements PhotoSearchApi {
     // Reconcile and load the vector index and the text tower now, off the event loop, so the first
     // query answers at once; a failure here surfaces again, with its message, on the first search.
     service.warming = service.search_.warmUp().catch(() => undefined);
+    if (options.watch) service.startWatching();
     return service;
+  }
+
+  /** Rescans every folder now (indexing what is new with a model) and watches them from now on. */
+  private startWatching(): void {
+    for (const folder of this.library.catalogue.listFolders()) this.unscanned.add(folder.id);
+    this.watcher = new FolderWatcher({
+      folders: () => this.library.catalogue.listFolders().map((f) => f.path),
+      quietMs: this.options.watchQuietMs,
+      onChanges: (paths) => {
+        this.changesWaiting += paths.size;
+        this.indexing.request();
+      },
+    });
+    void this.watcher.sync();
+    if (this.unscanned.size > 0) this.indexing.request();
   }
 
   onEvent(listener: (event: ApiEvent) => void): () => void {
@@ -101,6 +135,7 @@ export class LibraryService implements PhotoSearchApi {
 
   private async closeOnce(): Promise<void> {
     await this.warming;
+    this.watcher?.close();
     await this.indexing.stop();
     await this.duplicates.close();
     await this.search_.close();
@@ -113,7 +148,19 @@ export class LibraryService implements PhotoSearchApi {
 
   async getStatus(): Promise<LibraryStatus> {
     const modelId = this.library.currentModel?.id ?? null;
-    return { ...this.library.catalogue.statusCounts(modelId), modelId, folders: this.library.catalogue.listFolders() };
+    return {
+      ...this.library.catalogue.statusCounts(modelId), modelId, folders: this.library.catalogue.listFolders(),
+      ...this.waitingWork(),
+    };
+  }
+
+  /** Work the catalogue's counts do not show yet: folders to scan, changes seen on disk, a run to follow. */
+  private waitingWork(): { foldersNotScanned: number; changesWaiting: number; runQueued: boolean } {
+    return {
+      foldersNotScanned: this.unscanned.size,
+      changesWaiting: this.changesWaiting + (this.watcher?.waiting ?? 0),
+      runQueued: this.indexing.isQueued,
+    };
   }
 
   async listFolders(): Promise<LibraryFolder[]> {
@@ -126,12 +173,18 @@ export class LibraryService implements PhotoSearchApi {
     const info = await stat(folderPath).catch(() => null);
     if (!info?.isDirectory()) throw new ApiInputError(`not a folder: ${folderPath}`);
     const folder = this.library.catalogue.addFolder(await realpath(folderPath), path.sep);
+    this.unscanned.add(folder.id);
+    // A folder added while a run goes on is scanned and indexed right after it; a watched library scans it now.
+    if (this.indexing.isRunning || this.watcher) this.indexing.request();
+    if (this.watcher) void this.watcher.sync();
     this.emit({ type: 'library-changed' });
     return folder;
   }
 
   async removeFolder(folderId: number): Promise<void> {
     this.library.catalogue.removeFolder(folderId);
+    this.unscanned.delete(folderId);
+    if (this.watcher) void this.watcher.sync();
     this.search_.markStale();
     this.emit({ type: 'library-changed' });
   }
@@ -219,7 +272,8 @@ export class LibraryService implements PhotoSearchApi {
   }
 
   async getIndexingProgress(): Promise<IndexingProgress> {
-    return this.indexing.progress;
+    const modelId = this.library.currentModel?.id ?? null;
+    return { ...this.indexing.progress, pendingPhotos: this.library.catalogue.statusCounts(modelId).pending, ...this.waitingWork() };
   }
 
   async listFailed(limit: number): Promise<FailedPhoto[]> {
