@@ -252,18 +252,28 @@ ${COUNTER_TRIGGERS}
   },
 ];
 
+/**
+ * Brings the catalogue to the latest schema. The version is read again inside a BEGIN IMMEDIATE transaction
+ * (the write lock is taken before the read), so two processes opening an old catalogue at once never both
+ * apply a migration: the second waits (busy_timeout), then sees the new version and has nothing to do.
+ */
 export function migrate(db: Database.Database): number {
-  const current = db.pragma('user_version', { simple: true }) as number;
   const latest = migrations[migrations.length - 1].version;
-  if (current > latest) {
-    throw new Error(`catalogue schema version ${current} is newer than this app understands (${latest}); update the app`);
-  }
-  for (const migration of migrations) {
-    if (migration.version <= current) continue;
-    db.transaction(() => {
+  const version = (): number => db.pragma('user_version', { simple: true }) as number;
+  const tooNew = (current: number): Error =>
+    new Error(`catalogue schema version ${current} is newer than this app understands (${latest}); update the app`);
+  // Up to date: nothing to write, so no write lock (versions only ever go up).
+  const seen = version();
+  if (seen > latest) throw tooNew(seen);
+  if (seen === latest) return latest;
+  db.transaction(() => {
+    const current = version();
+    if (current > latest) throw tooNew(current);
+    for (const migration of migrations) {
+      if (migration.version <= current) continue;
       db.exec(migration.up);
       db.pragma(`user_version = ${migration.version}`);
-    })();
-  }
+    }
+  }).immediate();
   return latest;
 }
