@@ -4,7 +4,13 @@
 // the caller what the cache holds (model, dimension, rows, last catalogue embedding id) so that it can
 // reconcile with SQLite, and lets load() reject a mismatched or damaged cache with a JS error before
 // any byte reaches native code.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+//
+// Several processes may save into one directory (the app and the CLI on one library): temporary names are
+// unique (pid + random), and a save removes only generations that no process can still be loading or writing:
+// never the one the manifest names, and none whose files changed within GENERATION_GRACE_MS (a save in progress
+// elsewhere, or the generation a save has just replaced, whose files it touches when it swaps the manifest).
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { CalibrationResult, IndexMeta, IndexParts } from './build-index.js';
@@ -56,10 +62,32 @@ function bytesOf(a: Uint32Array): Buffer {
   return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
+/** How long a generation outlives its replacement, or an unfinished save its last write, before a save may remove it. */
+export const GENERATION_GRACE_MS = 60_000;
+
+const GENERATION_FILE = /^(?:index|ids|removed)-([a-z0-9-]+)\.(?:faiss|u32)$/;
+const TEMP_FILE = /\.[0-9]+-[0-9a-f]+\.tmp$/;
+
 function writeAtomic(file: string, data: string | Buffer): void {
-  const tmp = `${file}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
+  // Unique per writer: two processes saving at once must not write into (or rename) each other's temp file.
+  const tmp = `${file}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+/** The file names the manifest in `dir` names now (empty when there is none or it is unreadable). */
+function manifestFiles(dir: string): Set<string> {
+  try {
+    const m = JSON.parse(readFileSync(path.join(dir, MANIFEST_FILE), 'utf8')) as Partial<IndexManifest>;
+    return new Set(Object.values(m.files ?? {}).map((f) => (f as StoredFile | undefined)?.name).filter((n): n is string => typeof n === 'string'));
+  } catch {
+    return new Set();
+  }
 }
 
 export function saveParts(dir: string, parts: IndexParts): IndexManifest {
@@ -97,14 +125,53 @@ export function saveParts(dir: string, parts: IndexParts): IndexManifest {
       removed: { name: names.removed, bytes: removedRows.byteLength, crc32: crc32(bytesOf(removedRows)) },
     },
   };
+  const replaced = manifestFiles(dir);
   writeAtomic(path.join(dir, MANIFEST_FILE), JSON.stringify(manifest, null, 2));
-  removeStaleGenerations(dir, new Set(Object.values(names)));
+  // The generation just replaced may be being loaded by another process that read the old manifest: its
+  // files' times now say when it stopped being current, so it is kept for the grace period from now.
+  const now = new Date();
+  for (const name of replaced) {
+    try {
+      utimesSync(path.join(dir, name), now, now);
+    } catch {
+      // already gone
+    }
+  }
+  removeStaleGenerations(dir);
   return manifest;
 }
 
-function removeStaleGenerations(dir: string, keep: Set<string>): void {
+/**
+ * Removes generations that no process can be using: not named by the current manifest, and with no file
+ * changed within `graceMs` (another process's save in progress, or a generation replaced only just now).
+ * Also removes temp files that saves killed midway left behind.
+ */
+export function removeStaleGenerations(dir: string, graceMs = GENERATION_GRACE_MS): void {
+  const current = manifestFiles(dir);
+  if (!existsSync(path.join(dir, MANIFEST_FILE)) || current.size === 0) return; // nothing known to be current: keep all
+  const generations = new Map<string, { files: string[]; newest: number }>();
+  const cutoff = Date.now() - graceMs;
   for (const name of readdirSync(dir)) {
-    if (/^(index|ids|removed)-[a-z0-9-]+\.(faiss|u32)$/.test(name) && !keep.has(name)) rmSync(path.join(dir, name), { force: true });
+    let mtime: number;
+    try {
+      mtime = statSync(path.join(dir, name)).mtimeMs;
+    } catch {
+      continue; // removed meanwhile
+    }
+    if (TEMP_FILE.test(name)) {
+      if (mtime < cutoff) rmSync(path.join(dir, name), { force: true });
+      continue;
+    }
+    const match = GENERATION_FILE.exec(name);
+    if (!match) continue;
+    const generation = generations.get(match[1]) ?? { files: [], newest: 0 };
+    generation.files.push(name);
+    generation.newest = Math.max(generation.newest, mtime);
+    generations.set(match[1], generation);
+  }
+  for (const { files, newest } of generations.values()) {
+    if (files.some((f) => current.has(f)) || newest >= cutoff) continue;
+    for (const f of files) rmSync(path.join(dir, f), { force: true });
   }
 }
 
