@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, renameSync, unlinkSync, copyFileSync } from 'node:fs';
 import path from 'node:path';
 import { LibraryService } from '../src/main/core/service/library-service.js';
+import { Library } from '../src/main/core/library.js';
+import { scanLibrary } from '../src/main/core/scanner/scanner.js';
 import { tempDir } from './helpers/fixtures.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
 
@@ -119,4 +121,21 @@ test('a folder added while indexing runs is scanned and indexed after the run, a
   assert.equal(status.folders.find((f) => f.id === added.id)?.photoCount, 1);
   assert.equal(await topHit(service, 'yellow'), 'yellow.jpg');
   assert.equal((await service.getIndexingProgress()).pendingPhotos, 0);
+});
+
+test('a watcher-triggered scan covers only the library folders that changed', async (t) => {
+  const root = tempDir(t, 'library-scope-');
+  const first = path.join(root, 'first');
+  const second = path.join(root, 'second');
+  mkdirSync(first);
+  mkdirSync(second);
+  await writeSolidPhoto(path.join(first, 'red.jpg'), COLOURS.red, 16);
+  await writeSolidPhoto(path.join(second, 'blue.jpg'), COLOURS.blue, 16);
+  const library = Library.open(path.join(root, 'library'));
+  t.after(() => library.close());
+  const a = library.catalogue.addFolder(first, path.sep);
+  library.catalogue.addFolder(second, path.sep);
+  const result = await scanLibrary(library.catalogue, { folderIds: new Set([a.id]) });
+  assert.deepEqual(result.folders.map((f) => [f.folderId, f.added]), [[a.id, 1]]);
+  assert.equal(library.catalogue.statusCounts(null).photos, 1);
 });

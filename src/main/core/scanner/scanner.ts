@@ -42,6 +42,8 @@ export interface ScanOptions {
   batchSize?: number;
   /** stat calls in flight at once when storage turns out slow (they run on libuv's thread pool). */
   statConcurrency?: number;
+  /** scanLibrary: scan only these library folders (the ones a watcher saw change); default every folder. */
+  folderIds?: ReadonlySet<number>;
 }
 
 export interface ScanResult {
@@ -114,6 +116,7 @@ export async function scanLibrary(catalogue: Catalogue, options: ScanOptions = {
   const out: LibraryScanResult = { folders: [], errors: [] };
   const passes: FolderPass[] = [];
   for (const folder of catalogue.listFolders()) {
+    if (options.folderIds && !options.folderIds.has(folder.id)) continue;
     options.signal?.throwIfAborted();
     try {
       passes.push(await scanFolderPass(catalogue, folder, options));

@@ -31,6 +31,8 @@ export class IndexingController {
   private cancelled = false;
   /** Another run is wanted once this one ends (a folder added, files changed during the run). */
   private queued = false;
+  /** The folders the requested run scans: null for every folder, undefined while none is requested. */
+  private nextScope: Set<number> | null | undefined = undefined;
   private stopped = false;
 
   constructor(
@@ -61,20 +63,27 @@ export class IndexingController {
    * Asks for a run (rescan, then embed what is missing): now if none is running, else right after the
    * current one. Without a model the folders are only rescanned, so the status counts stay true.
    */
-  request(): void {
+  request(folderIds?: number[]): void {
     if (this.stopped) return;
+    // A queued run scans the union of what was asked for meanwhile (every folder if any request said so).
+    if (!folderIds) this.nextScope = null;
+    else if (this.nextScope !== null) this.nextScope = new Set([...(this.nextScope ?? []), ...folderIds]);
     if (this.running) {
       this.queued = true;
       return;
     }
     const modelDir = this.options.modelDir();
     const modelId = this.library.currentModel?.id;
-    this.launch(() => (modelDir && modelId ? this.run(modelDir, modelId) : this.scanOnly()));
+    this.launch(() => (modelDir && modelId ? this.run(modelDir, modelId) : this.scanOnly()), this.nextScope ?? null);
   }
 
-  private launch(body: () => Promise<void>): void {
+  private scope: ReadonlySet<number> | null = null;
+
+  private launch(body: () => Promise<void>, scope: ReadonlySet<number> | null = null): void {
     this.cancelled = false;
     this.queued = false;
+    this.scope = scope;
+    this.nextScope = undefined;
     this.running = body().finally(() => {
       this.running = null;
       this.client = null;
@@ -84,7 +93,7 @@ export class IndexingController {
 
   private async scan() {
     this.options.onScanStarted?.();
-    const scan = await scanLibrary(this.library.catalogue);
+    const scan = await scanLibrary(this.library.catalogue, this.scope ? { folderIds: this.scope } : {});
     this.options.onScanned?.([...scan.folders.map((f) => f.folderId), ...scan.errors.map((e) => e.folderId)]);
     return scan;
   }
@@ -138,6 +147,7 @@ export class IndexingController {
   cancel(): void {
     this.cancelled = true;
     this.queued = false;
+    this.nextScope = undefined;
     this.client?.cancel();
   }
 

@@ -105,7 +105,18 @@ export class LibraryService implements PhotoSearchApi {
       quietMs: this.options.watchQuietMs,
       onChanges: (paths) => {
         this.changesWaiting += paths.size;
-        this.indexing.request();
+        // Only the library folders the changes lie in are rescanned (every folder if none is known).
+        const byPath = new Map(this.library.catalogue.listFolders().map((f) => [f.path, f.id]));
+        const touched = new Set<number>();
+        for (const changed of paths) {
+          // Every library folder the path lies in (folders may nest), found by walking up its parents.
+          for (let dir = changed; ; dir = path.dirname(dir)) {
+            const id = byPath.get(dir);
+            if (id !== undefined) touched.add(id);
+            if (path.dirname(dir) === dir) break;
+          }
+        }
+        this.indexing.request(touched.size > 0 ? [...touched] : undefined);
       },
     });
     void this.watcher.sync();
@@ -175,7 +186,7 @@ export class LibraryService implements PhotoSearchApi {
     const folder = this.library.catalogue.addFolder(await realpath(folderPath), path.sep);
     this.unscanned.add(folder.id);
     // A folder added while a run goes on is scanned and indexed right after it; a watched library scans it now.
-    if (this.indexing.isRunning || this.watcher) this.indexing.request();
+    if (this.indexing.isRunning || this.watcher) this.indexing.request([folder.id]);
     if (this.watcher) void this.watcher.sync();
     this.emit({ type: 'library-changed' });
     return folder;
