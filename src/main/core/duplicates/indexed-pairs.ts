@@ -9,6 +9,8 @@ import type { PhotoId } from '../../../shared/types.js';
 
 /** Inverted lists each query scans: measured on the 624k bench, see docs/BENCHMARKS.md. */
 export const DUPLICATE_NPROBE = 3;
+/** Below this many queries, the saved index's own nprobe is kept (no rewrite of the index). */
+const NPROBE_REWRITE_MIN_QUERIES = 20_000;
 /** Neighbours asked per photo (itself included): bursts of more copies than this still chain into one group. */
 export const DUPLICATE_NEIGHBOURS = 8;
 /** Queries per FAISS call: small enough that progress and cancellation stay responsive. */
@@ -42,11 +44,13 @@ export async function indexedPairs(library: Library, modelId: string, options: I
   for (const batch of catalogue.iterateEmbeddings(modelId, index.lastEmbeddingId)) {
     index.add(batch.photoIds, batch.vectors, { lastEmbeddingId: batch.embeddingIds[batch.embeddingIds.length - 1] });
   }
-  const nprobe = options.nprobe ?? DUPLICATE_NPROBE;
-  if (index.kind === 'ivf' && index.info().nprobe !== nprobe) await index.setNprobe(Math.min(nprobe, index.info().nlist), library.paths.dir);
-
   const after = options.afterEmbeddingId ?? 0;
   const total = after === 0 ? catalogue.countEmbeddings(modelId) : catalogue.countEmbeddingsAfter(modelId, after);
+  // Fewer lists per query pays off over many queries; changing nprobe rewrites the whole index (616 MB at 624k).
+  const nprobe = options.nprobe ?? DUPLICATE_NPROBE;
+  if (index.kind === 'ivf' && total > NPROBE_REWRITE_MIN_QUERIES && index.info().nprobe !== nprobe) {
+    await index.setNprobe(Math.min(nprobe, index.info().nlist), library.paths.dir);
+  }
   const k = Math.min(options.neighbours ?? DUPLICATE_NEIGHBOURS, Math.max(1, index.size));
   const seen = new Set<number>();
   const pairs: IndexedPairs['pairs'] = [];

@@ -10,6 +10,9 @@ import { mergeSets, readKeptScan, writeKeptScan, type KeptScan } from '../duplic
 import type { ScanArgs, ScanProgress, ScanResult } from '../duplicates/scan-process.js';
 import { JobCancelledError, startChildJob, type ChildJob } from '../jobs/child-job.js';
 
+/** New photos that start an incremental duplicate scan on their own after indexing. */
+const AUTO_CHECK_MIN_PHOTOS = 200;
+
 const SCAN_ENTRY = fileURLToPath(new URL('../duplicates/scan-process.js', import.meta.url));
 
 export interface DuplicateScannerOptions {
@@ -89,10 +92,13 @@ export class DuplicateScanner {
     return status;
   }
 
-  /** After indexing: checks the new photos if there are kept results to keep current. */
+  /**
+   * After indexing: checks the new photos when there are kept results to keep current and enough new photos
+   * to be worth a scan (it loads the whole vector index); fewer wait for the view's "Check new photos".
+   */
   checkNewPhotos(): void {
     const status = this.status();
-    if (status.state !== 'running' && this.keptScan() && status.unchecked > 0) this.start();
+    if (status.state !== 'running' && this.keptScan() && status.unchecked >= AUTO_CHECK_MIN_PHOTOS) this.start();
   }
 
   cancel(): DuplicateScanStatus {
