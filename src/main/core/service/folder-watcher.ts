@@ -79,8 +79,8 @@ export class FolderWatcher {
 
   private note(changedPath: string): void {
     if (this.closed) return;
-    const name = path.basename(changedPath);
-    if (name.startsWith('.') && name !== path.basename(path.dirname(changedPath))) return;
+    // Hidden files (a copy tool's temporary '.name.XXXX') are not photos; the rename to the real name is seen.
+    if (path.basename(changedPath).startsWith('.')) return;
     this.changed.add(changedPath);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => void this.flush(), this.options.quietMs ?? 2000);
