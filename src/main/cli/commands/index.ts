@@ -10,6 +10,7 @@ import { IndexingControl } from '../../core/embed/control.js';
 import { openVectorStore } from '../../core/search/vector-store.js';
 import { downloadModel } from '../../core/model/download.js';
 import type { ModelFolder } from '../../core/model/model-folder.js';
+import { acquireWriterLock, type WriterLock } from '../../core/writer-lock.js';
 import { DEFAULT_MODEL_ID, downloadedModelDir, useModelFolder } from '../../core/service/model-manager.js';
 import { describeSkipped } from '../../core/service/indexing-controller.js';
 import type { IndexingProgress } from '../../../shared/types.js';
@@ -31,7 +32,10 @@ export async function run(argv: string[]): Promise<number> {
   const batchSize = positiveInt(values.batch, 'batch', 16);
   const threads = values.threads === undefined ? undefined : positiveInt(values.threads, 'threads', 2);
   const library = Library.open(libraryDirFrom(values.library));
+  let lock: WriterLock | null = null;
   try {
+    // Held from the scan to the end of the run: a second `index` on this library refuses at once, naming this one.
+    lock = acquireWriterLock(library.paths.dir, 'photo-search index');
     const model = await chooseModel(library, values.model, values['model-id']);
     for (const folder of positionals) {
       const absolute = path.resolve(folder);
@@ -80,6 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     return 0;
   } finally {
+    lock?.release();
     library.close();
   }
 }

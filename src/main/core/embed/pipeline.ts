@@ -30,6 +30,7 @@ import { decodeForEmbedding, UnsupportedFormatError } from '../model/preprocess.
 import { thumbnailPath } from '../paths.js';
 import { writeFileAtomic } from '../scratch.js';
 import { THUMBNAIL_SIZE } from '../service/media.js';
+import { acquireWriterLock } from '../writer-lock.js';
 import type { IndexingProgress, PhotoId } from '../../../shared/types.js';
 import { IndexingControl } from './control.js';
 import { WorkerEmbedder } from './worker-embedder.js';
@@ -94,6 +95,18 @@ interface Decoded {
 }
 
 export async function runIndexing(options: RunIndexingOptions): Promise<IndexingSummary> {
+  const { library } = options;
+  // One indexer per library: a second one, in another process, refuses (LibraryBusyError naming the first)
+  // rather than embedding the same photos again.
+  const lock = acquireWriterLock(library.paths.dir, 'indexing');
+  try {
+    return await indexWhileLocked(options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function indexWhileLocked(options: RunIndexingOptions): Promise<IndexingSummary> {
   const { library, modelFolder } = options;
   const catalogue = library.catalogue;
   const control = options.control ?? new IndexingControl();

@@ -1,0 +1,90 @@
+// One writer per library (issue 10): a run that writes the catalogue in bulk (indexing) holds the library's
+// writer lock, and a second one, in another process, refuses with a message naming the holder instead of
+// redoing the same photos. Readers (`serve`, search, status) never take it.
+//
+// The lock is SQLite's own: an EXCLUSIVE transaction held open on a small side database (library.lock). The
+// operating system drops it when its process exits, however it exits (kill -9 included), so it can never be
+// left behind; there is no stale lock to detect or break. Who holds it is written beside it (library.lock.json),
+// for the refusal's message only.
+import Database from 'better-sqlite3';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+export const LOCK_FILE = 'library.lock';
+export const OWNER_FILE = 'library.lock.json';
+
+export interface LockOwner {
+  pid: number;
+  what: string;
+  since: number;
+}
+
+export class LibraryBusyError extends Error {
+  constructor(
+    readonly libraryDir: string,
+    readonly owner: LockOwner | null,
+  ) {
+    super(owner
+      ? `another process is already writing this library (${owner.what}, pid ${owner.pid}, since ${new Date(owner.since).toISOString()}): ` +
+        `${libraryDir}. Wait for it to finish or stop it; its work is kept.`
+      : `another process is already writing this library: ${libraryDir}. Wait for it to finish or stop it; its work is kept.`);
+    this.name = 'LibraryBusyError';
+  }
+}
+
+export interface WriterLock {
+  release(): void;
+}
+
+/** Locks held by this process, by library dir: nested holders in one process share one lock. */
+const held = new Map<string, { db: Database.Database; count: number }>();
+
+/** Takes the library's writer lock, or throws LibraryBusyError at once when another process holds it. */
+export function acquireWriterLock(libraryDir: string, what: string): WriterLock {
+  const dir = path.resolve(libraryDir);
+  let entry = held.get(dir);
+  if (!entry) {
+    mkdirSync(dir, { recursive: true });
+    const db = new Database(path.join(dir, LOCK_FILE), { timeout: 0 });
+    try {
+      db.exec('BEGIN EXCLUSIVE');
+    } catch (error) {
+      db.close();
+      if ((error as { code?: string }).code === 'SQLITE_BUSY') throw new LibraryBusyError(dir, readOwner(dir));
+      throw error;
+    }
+    try {
+      writeFileSync(path.join(dir, OWNER_FILE), JSON.stringify({ pid: process.pid, what, since: Date.now() } satisfies LockOwner));
+    } catch {
+      // informational only
+    }
+    entry = { db, count: 0 };
+    held.set(dir, entry);
+  }
+  entry.count++;
+  let released = false;
+  const taken = entry;
+  return {
+    release(): void {
+      if (released) return;
+      released = true;
+      if (--taken.count > 0) return;
+      held.delete(dir);
+      if (readOwner(dir)?.pid === process.pid) rmSync(path.join(dir, OWNER_FILE), { force: true });
+      try {
+        taken.db.exec('ROLLBACK');
+      } finally {
+        taken.db.close();
+      }
+    },
+  };
+}
+
+function readOwner(dir: string): LockOwner | null {
+  try {
+    const owner = JSON.parse(readFileSync(path.join(dir, OWNER_FILE), 'utf8')) as LockOwner;
+    return Number.isInteger(owner.pid) ? owner : null;
+  } catch {
+    return null;
+  }
+}
