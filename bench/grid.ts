@@ -15,7 +15,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import type { PhotoSearchApi } from '../src/shared/api.js';
-import type { ApiEvent, PhotoSummary, SearchRequest, SearchResponse } from '../src/shared/types.js';
+import type { ApiEvent, PhotoSummary, SearchRequest, SearchResponse, TimelineMonth } from '../src/shared/types.js';
 import { packageRoot } from '../src/main/core/paths.js';
 import { startWebServer, type MediaResponse, type WebServerBackend } from '../src/main/core/server/web-server.js';
 
@@ -32,6 +32,33 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 const VIEWPORT = { width: 1600, height: 1000 };
 
+/** The newest synthetic photo's date; each next one is an hour older (2M photos reach back to 1796). */
+const NEWEST = Date.UTC(2024, 11, 31);
+const HOUR = 3_600_000;
+
+/** The browse date of the synthetic photo at `index`. */
+export function syntheticDate(index: number): number {
+  return NEWEST - index * HOUR;
+}
+
+/** The synthetic library's photos per month, newest first, as getTimeline answers. */
+export function syntheticTimeline(count: number): TimelineMonth[] {
+  const months: TimelineMonth[] = [];
+  // Photos at or after `time`: indexes 0 … floor((NEWEST - time) / HOUR).
+  const atOrAfter = (time: number) => Math.max(0, Math.min(count, Math.floor((NEWEST - time) / HOUR) + 1));
+  const first = new Date(NEWEST);
+  for (let year = first.getUTCFullYear(), month = first.getUTCMonth(); ; month--) {
+    if (month < 0) {
+      month = 11;
+      year--;
+    }
+    const start = Date.UTC(year, month, 1);
+    const n = atOrAfter(start) - atOrAfter(Date.UTC(year, month + 1, 1));
+    if (n > 0) months.push({ year, month: month + 1, count: n });
+    if (atOrAfter(start) >= count) return months;
+  }
+}
+
 /** A synthetic photo; newest first, so id 1 is the most recent. */
 function syntheticPhoto(index: number): PhotoSummary {
   const id = index + 1;
@@ -40,7 +67,8 @@ function syntheticPhoto(index: number): PhotoSummary {
     path: `/photos/${2024 - Math.floor(index / 60_000)}/${String((index % 12) + 1).padStart(2, '0')}/IMG_${String(id).padStart(6, '0')}.jpg`,
     width: 4032,
     height: 3024,
-    takenAt: Date.UTC(2024, 11, 31) - index * 3_600_000,
+    takenAt: syntheticDate(index),
+    date: syntheticDate(index),
     rating: id % 11 === 0 ? 4 : id % 7 === 0 ? 2 : 0,
     tags: [],
     status: 'ok',
@@ -81,6 +109,7 @@ export async function fakeLibrary(count = PHOTO_COUNT) {
     getIndexingProgress: async () => ({ state: 'done', done: count, total: count, failed: 0, photosPerSecond: 0, etaSeconds: null }),
     listFailed: async () => [],
     listTags: async () => [],
+    getTimeline: async () => syntheticTimeline(count),
     getPhoto: async (id: number) => ({ ...syntheticPhoto(id - 1), folderId: 1, size: 3_500_000, mtimeMs: 0, format: 'jpeg', contentHash: null, cameraMake: 'Synthetic', cameraModel: 'Bench', lens: null, gpsLat: null, gpsLon: null, orientation: 1, lastError: null }),
     async search(request: SearchRequest): Promise<SearchResponse> {
       stats.searchCalls++;

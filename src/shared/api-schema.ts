@@ -51,6 +51,7 @@ export const apiArgSchemas = {
   search: z.tuple([searchRequestSchema]),
   findSimilar: z.tuple([similarRequestSchema]),
   getPhoto: z.tuple([photoId]),
+  getTimeline: z.tuple([searchFiltersSchema]),
   setRating: z.tuple([photoIds, z.number().int().min(0).max(5), partOf]),
   addTags: z.tuple([photoIds, z.array(tagName).min(1).max(50), partOf]),
   removeTags: z.tuple([photoIds, z.array(tagName).min(1).max(50), partOf]),

@@ -3,7 +3,7 @@
 // PhotoSearchClient; the main process and the web server both dispatch to one PhotoSearchApi.
 import type {
   DuplicateChoice, DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
-  PhotoId, SearchRequest, SearchResponse, SimilarRequest, TagCount, TrashResult, ApiEvent,
+  PhotoId, SearchFilters, SearchRequest, SearchResponse, SimilarRequest, TagCount, TimelineMonth, TrashResult, ApiEvent,
 } from './types.js';
 import type { EditId, EditRecord, EditResult, UndoResult } from './types.js';
 
@@ -18,6 +18,8 @@ export interface PhotoSearchApi {
   search(request: SearchRequest): Promise<SearchResponse>;
   findSimilar(request: SimilarRequest): Promise<SearchResponse>;
   getPhoto(photoId: PhotoId): Promise<PhotoDetail>;
+  /** Photos per month of browse date passing the filters, newest first (empty months left out): the date scrubber's scale. */
+  getTimeline(filters: SearchFilters): Promise<TimelineMonth[]>;
 
   /**
    * Rating and tag edits each record an entry in the library's undo history. `partOf`: the edit that an
@@ -68,7 +70,7 @@ export type ApiResult<M extends ApiMethod> = Awaited<ReturnType<PhotoSearchApi[M
 
 /** Every API method, in one list; `satisfies` makes the compiler flag one added to PhotoSearchApi but missing here. */
 export const API_METHODS = Object.keys({
-  getStatus: 1, listFolders: 1, addFolder: 1, removeFolder: 1, pickFolder: 1, search: 1, findSimilar: 1, getPhoto: 1,
+  getStatus: 1, listFolders: 1, addFolder: 1, removeFolder: 1, pickFolder: 1, search: 1, findSimilar: 1, getPhoto: 1, getTimeline: 1,
   setRating: 1, addTags: 1, removeTags: 1, listTags: 1, listEdits: 1, undoEdit: 1, undoLast: 1, startIndexing: 1, pauseIndexing: 1, resumeIndexing: 1,
   cancelIndexing: 1, getIndexingProgress: 1, listFailed: 1, getModelStatus: 1, downloadModel: 1, useModelFolder: 1,
   getDuplicates: 1, startDuplicateScan: 1, cancelDuplicateScan: 1, resolveDuplicates: 1, dismissDuplicates: 1, trashPhotos: 1,

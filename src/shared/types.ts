@@ -55,6 +55,13 @@ export interface SearchFilters {
   camera?: string; // substring of "make model"
 }
 
+/** How many photos one month of the timeline holds (browse date in UTC; month 1-12). */
+export interface TimelineMonth {
+  year: number;
+  month: number;
+  count: number;
+}
+
 export interface SearchRequest {
   /** Natural-language query; empty browses the library newest first. */
   query: string;

@@ -6,12 +6,13 @@
 import { memo, useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent, type MouseEvent } from 'react';
 import { flushSync } from 'react-dom';
 import type { PhotoSearchClient } from '../../shared/api.js';
-import type { PhotoSummary } from '../../shared/types.js';
+import type { PhotoSummary, TimelineMonth } from '../../shared/types.js';
 import type { ResultsSnapshot, ResultsStore } from '../state/results.js';
 import { isSelected, type Selection } from '../state/selection.js';
 import { fileName } from '../format.js';
 import { contentOffset, GAP, gridLayout, offsetToReveal, PADDING, rowTop, scrollScale, scrollTopFor, visibleRows, type GridLayout } from '../../shared/grid-layout.js';
 import { Icon } from './icons.js';
+import { DateScrubber, SCRUBBER_MIN_PHOTOS, SCRUBBER_WIDTH } from './DateScrubber.js';
 
 /** Rows rendered beyond the viewport each way. */
 const OVERSCAN = 3;
@@ -83,7 +84,11 @@ export function PhotoGrid(props: Props) {
     if (document.activeElement === document.body || document.activeElement === null) scrollRef.current?.focus({ preventScroll: true });
   }, []);
 
-  const layout = gridLayout(size.width, thumbSize, size.width > 0 ? total : 0);
+  // Browsing newest first (no text query, not "similar") a library of some size: the date scrubber, in a
+  // strip kept clear at the right edge.
+  const browsing = snapshot.mode === 'browse' && store.query.kind === 'search' && total >= SCRUBBER_MIN_PHOTOS;
+  const reserve = browsing ? SCRUBBER_WIDTH : 0;
+  const layout = gridLayout(size.width - reserve, thumbSize, size.width > 0 ? total : 0);
   const viewportHeight = size.height;
   const scale = scrollScale(layout, viewportHeight);
   const [range, setRange] = useState<RowRange>({ first: 0, last: -1 });
@@ -158,6 +163,27 @@ export function PhotoGrid(props: Props) {
     const target = offsetToReveal(layout, row, contentOffset(layout, element.scrollTop, viewportHeight), viewportHeight);
     if (target !== null) element.scrollTop = scrollTopFor(layout, target, viewportHeight);
   }, []);
+
+  /** Scrolls so that the row holding `index` is at the top (the date scrubber's jumps; scaled at 2M photos too). */
+  const jumpTo = useCallback((index: number) => {
+    const element = scrollRef.current;
+    const { layout, viewportHeight } = geometry.current;
+    if (!element || layout.rows === 0) return;
+    const row = Math.max(0, Math.min(layout.rows - 1, Math.floor(index / layout.columns)));
+    // Rounded up: a scaled scrollTop that fell short would leave the row above at the top.
+    element.scrollTop = Math.ceil(scrollTopFor(layout, rowTop(layout, row), viewportHeight));
+  }, []);
+
+  // The library's months for the scrubber (fetched again when the total changes).
+  const [timeline, setTimeline] = useState<{ store: ResultsStore; months: TimelineMonth[] } | null>(null);
+  useEffect(() => {
+    if (!browsing) return;
+    let live = true;
+    client.getTimeline(store.query.filters).then((months) => live && setTimeline({ store, months }), () => undefined);
+    return () => {
+      live = false;
+    };
+  }, [client, store, browsing, total]);
 
   // Keep the keyboard focus in view.
   const lastFocus = useRef(focusIndex);
@@ -240,12 +266,16 @@ export function PhotoGrid(props: Props) {
       data-total={total}
       data-columns={layout.columns}
       data-scroll-scale={Number(scale.toFixed(4))}
+      data-scrubber={browsing ? 'true' : undefined}
       onKeyDown={onKeyDown}
     >
       {topMonth && !empty && (
         <div className="grid-date-anchor" aria-hidden="true">
           <span className="grid-date" data-testid="grid-date">{topMonth}</span>
         </div>
+      )}
+      {browsing && !empty && timeline?.store === store && timeline.months.length > 0 && viewportHeight > 0 && (
+        <DateScrubber months={timeline.months} height={viewportHeight} topIndex={Math.max(0, topRow) * layout.columns} onJump={jumpTo} />
       )}
       {empty && (
         <div className="grid-empty" data-testid="grid-empty">
@@ -302,7 +332,7 @@ export function PhotoGrid(props: Props) {
           role="row"
           aria-rowindex={row + 1}
           className="grid-row"
-          style={{ transform: `translateY(${rowTop(layout, row) - base}px)`, height: layout.cellSize, gap: GAP, left: PADDING, right: PADDING }}
+          style={{ transform: `translateY(${rowTop(layout, row) - base}px)`, height: layout.cellSize, gap: GAP, left: PADDING, right: PADDING + reserve }}
         >
           {cells}
         </div>,

@@ -135,6 +135,7 @@ export class Catalogue extends CataloguePart {
   visiblePhotoPaths(afterId: PhotoId, limit: number) { return this.queries.visiblePhotoPaths(afterId, limit); }
   summaries(photoIds: PhotoId[]) { return this.queries.summaries(photoIds); }
   browse(filters: SearchFilters, offset: number, limit: number) { return this.queries.browse(filters, offset, limit); }
+  timeline(filters: SearchFilters) { return this.queries.timeline(filters); }
   prepareBrowse(filters: SearchFilters, offset: number) { return this.queries.prepareBrowse(filters, offset); }
   filterIds(photoIds: PhotoId[], filters: SearchFilters) { return this.queries.filterIds(photoIds, filters); }
   countMatching(filters: SearchFilters) { return this.queries.countMatching(filters); }

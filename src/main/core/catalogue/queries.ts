@@ -2,6 +2,7 @@
 // deep pages), the filters applied to candidate ids, counts by status, failures and exact duplicates.
 import type Database from 'better-sqlite3';
 import type {
+  TimelineMonth,
   FailedPhoto, PhotoDetail, PhotoId, PhotoStatus, PhotoSummary, SearchFilters,
 } from '../../../shared/types.js';
 import type { EmbeddingStore } from './embeddings.js';
@@ -163,6 +164,64 @@ export class PhotoQueries extends CataloguePart {
     const index = Math.min(wanted, keys.length - 1);
     if (index < 1) return null;
     return { key: keys[index], offset: index * ANCHOR_EVERY };
+  }
+
+  private lastTimeline: { filter: string; version: string; months: TimelineMonth[] } | null = null;
+
+  /**
+   * Visible photos passing the filters per month of their browse date (UTC, as the grid labels them), newest
+   * first, empty months left out. A GROUP BY on the month computed per row takes 5-7 s at 624k; see the two
+   * ways below. Kept until the catalogue changes.
+   */
+  timeline(filters: SearchFilters): TimelineMonth[] {
+    const { where, params } = filterClause(filters);
+    const filter = JSON.stringify([where, params]);
+    const version = this.changeStamp();
+    if (this.lastTimeline?.filter === filter && this.lastTimeline.version === version) return this.lastTimeline.months;
+    const byRows = hasFilters({ ...filters, folderId: undefined, dateFrom: undefined, dateTo: undefined });
+    const months = byRows ? this.timelineByRows(where, params) : this.timelineByRanges(where, params);
+    this.lastTimeline = { filter, version, months };
+    return months;
+  }
+
+  /**
+   * Month by month down the browse index (the whole library, a folder, a date range): one seek to the newest
+   * date under the current bound, one range count for its month. 24-35 ms for 240 months at 624k.
+   */
+  private timelineByRanges(where: string, params: (string | number)[]): TimelineMonth[] {
+    const newest = this.db.prepare(`SELECT ${BROWSE_KEY} FROM photos WHERE ${where} AND ${BROWSE_KEY} < ? ORDER BY ${BROWSE_ORDER} LIMIT 1`).pluck();
+    const count = this.db.prepare(`SELECT count(*) FROM photos WHERE ${where} AND ${BROWSE_KEY} >= ? AND ${BROWSE_KEY} < ?`).pluck();
+    const months: TimelineMonth[] = [];
+    let bound = Number.MAX_SAFE_INTEGER;
+    for (;;) {
+      const key = newest.get(...params, bound) as number | null | undefined;
+      if (key === undefined || key === null) break;
+      const date = new Date(key);
+      const year = date.getUTCFullYear();
+      const month = date.getUTCMonth() + 1;
+      const start = Date.UTC(year, month - 1, 1);
+      if (!Number.isFinite(start)) break;
+      const n = count.get(...params, start, bound) as number;
+      if (n > 0) months.push({ year, month, count: n });
+      bound = start;
+    }
+    return months;
+  }
+
+  /**
+   * Rating, tag or camera filters: per-month range counts would re-run the filter 240 times (12 s for
+   * minRating at 624k), so the matching rows' dates are read once and counted here (80 ms for 28k matches;
+   * as slow as the browse count for filters that scan every row).
+   */
+  private timelineByRows(where: string, params: (string | number)[]): TimelineMonth[] {
+    const counts = new Map<number, number>();
+    for (const key of this.db.prepare(`SELECT ${BROWSE_KEY} FROM photos WHERE ${where}`).pluck().iterate(...params) as Iterable<number | null>) {
+      if (key === null) continue;
+      const date = new Date(key);
+      const index = date.getUTCFullYear() * 12 + date.getUTCMonth();
+      if (Number.isFinite(index)) counts.set(index, (counts.get(index) ?? 0) + 1);
+    }
+    return [...counts].sort((a, b) => b[0] - a[0]).map(([index, count]) => ({ year: Math.floor(index / 12), month: (index % 12 + 12) % 12 + 1, count }));
   }
 
   /** Keeps, in order, the candidate ids that are visible and pass the filters. */

@@ -7,7 +7,7 @@ import type { PhotoSearchApi, MediaKind } from '../../../shared/api.js';
 import { ApiInputError } from '../../../shared/api-schema.js';
 import type {
   ApiEvent, DuplicateChoice, DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
-  PhotoId, SearchRequest, SearchResponse, SimilarRequest, TagCount, TrashResult,
+  PhotoId, SearchFilters, SearchRequest, SearchResponse, SimilarRequest, TagCount, TimelineMonth, TrashResult,
 } from '../../../shared/types.js';
 import type { EditId, EditRecord, EditResult, UndoResult } from '../../../shared/types.js';
 import { Library } from '../library.js';
@@ -212,6 +212,10 @@ export class LibraryService implements PhotoSearchApi {
 
   findSimilar(request: SimilarRequest): Promise<SearchResponse> {
     return this.search_.similar(request);
+  }
+
+  async getTimeline(filters: SearchFilters): Promise<TimelineMonth[]> {
+    return this.library.catalogue.timeline(filters);
   }
 
   async getPhoto(photoId: PhotoId): Promise<PhotoDetail> {
