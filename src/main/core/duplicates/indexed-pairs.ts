@@ -27,7 +27,8 @@ export interface IndexedPairsOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface IndexedPairs {
+/** Candidate pairs of a duplicate search, however found. */
+export interface CandidatePairs {
   pairs: { a: PhotoId; b: PhotoId; score: number }[];
   /** Vectors queried. */
   searched: number;
@@ -35,7 +36,7 @@ export interface IndexedPairs {
   throughEmbeddingId: number;
 }
 
-export async function indexedPairs(library: Library, modelId: string, options: IndexedPairsOptions): Promise<IndexedPairs> {
+export async function indexedPairs(library: Library, modelId: string, options: IndexedPairsOptions): Promise<CandidatePairs> {
   const catalogue = library.catalogue;
   const model = catalogue.getModel(modelId);
   if (!model) throw new Error(`unknown model ${modelId}`);
@@ -53,7 +54,7 @@ export async function indexedPairs(library: Library, modelId: string, options: I
   }
   const k = Math.min(options.neighbours ?? DUPLICATE_NEIGHBOURS, Math.max(1, index.size));
   const seen = new Set<number>();
-  const pairs: IndexedPairs['pairs'] = [];
+  const pairs: CandidatePairs['pairs'] = [];
   let done = 0;
   let through = after;
   for (const batch of catalogue.iterateEmbeddings(modelId, after, QUERIES_PER_CALL)) {

@@ -6,8 +6,8 @@
 // the two share a partition. Measured here (docs/BENCHMARKS.md): per-query IVF scans over the library's
 // SQfp16 index take 0.6–3.5 ms a photo (6–36 min at 624k), where this takes about a minute.
 import type { Catalogue } from '../catalogue/catalogue.js';
-import type { PhotoId } from '../../../shared/types.js';
 import { TopKProduct } from '../vector/top-k-product.js';
+import type { CandidatePairs } from './indexed-pairs.js';
 
 /** Neighbours kept per photo inside its partition (itself included). */
 const NEIGHBOURS = 8;
@@ -19,7 +19,7 @@ const MARGIN = 0.05;
 /** Vectors read and assigned per step. */
 const READ_BATCH = 8192;
 
-export interface PartitionedPairsOptions {
+export interface CandidatePairsOptions {
   minScore: number;
   /** Number of partitions (default ≈ 1.3·√n: partitions of ~1,200 at 624k, ~600 of them quadratic work each). */
   partitions?: number;
@@ -27,13 +27,8 @@ export interface PartitionedPairsOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-export interface PartitionedPairs {
-  pairs: { a: PhotoId; b: PhotoId; score: number }[];
-  searched: number;
-  throughEmbeddingId: number;
-}
 
-export async function partitionedPairs(catalogue: Catalogue, modelId: string, options: PartitionedPairsOptions): Promise<PartitionedPairs> {
+export async function partitionedPairs(catalogue: Catalogue, modelId: string, options: CandidatePairsOptions): Promise<CandidatePairs> {
   const model = catalogue.getModel(modelId);
   if (!model) throw new Error(`unknown model ${modelId}`);
   const dim = model.dim;
@@ -77,8 +72,8 @@ export async function partitionedPairs(catalogue: Catalogue, modelId: string, op
 async function scoreInPartitions(
   catalogue: Catalogue, modelId: string, dim: number, product: TopKProduct,
   read: { ids: Uint32Array; rows: number; through: number; anchors: Float32Array; anchorCount: number; total: number },
-  options: PartitionedPairsOptions,
-): Promise<PartitionedPairs> {
+  options: CandidatePairsOptions,
+): Promise<CandidatePairs> {
   const { ids, rows, through, anchors, anchorCount, total } = read;
   const tick = () => new Promise((resolve) => setImmediate(resolve));
   // Pass 2: each row's nearest anchors.
@@ -113,7 +108,7 @@ async function scoreInPartitions(
 
   // Pass 3: all pairs inside each partition.
   const seen = new Set<number>();
-  const pairs: PartitionedPairs['pairs'] = [];
+  const pairs: CandidatePairs['pairs'] = [];
   let done = assigned;
   for (let p = 0; p < anchorCount; p++) {
     const group = members.subarray(starts[p], starts[p + 1]);
