@@ -3,12 +3,11 @@
 // finds nothing to do (before, both read the old version, and the second failed re-creating the first's tables).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import { migrations } from '../src/main/core/catalogue/migrations.js';
-import { tempDir } from './helpers/fixtures.js';
+import { runNode, tempDir } from './helpers/fixtures.js';
 
 const databaseModule = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/main/core/catalogue/database.js')).href;
 
@@ -34,14 +33,7 @@ function openInChild(file: string, startAt: number): Promise<{ code: number | nu
     console.log(db.pragma('user_version', { simple: true }));
     db.close();
   `;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNode(['--input-type=module', '-e', script]);
 }
 
 test('two processes opening an old catalogue at once: one migrates, the other waits and finds it done', async (t) => {

@@ -11,17 +11,16 @@ import type { Browser, Page } from 'playwright-core';
 import { packageRoot } from '../src/main/core/paths.js';
 import { startWebServer, type RunningWebServer } from '../src/main/core/server/web-server.js';
 import { fakeLibrary, gridScreen, syntheticDate, syntheticTimeline, waitUntilShown, wrongCells } from '../bench/grid.js';
+import { CHROMIUM, chromiumSkipReason, CHROMIUM_ARGS, launchChromium } from './helpers/chromium.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 const RENDERER_DIR = path.join(packageRoot, 'dist', 'renderer');
 const ARTIFACTS = path.join(packageRoot, 'test-artifacts');
 const COUNT = 2_000_000;
 
-const skipReason = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : null;
+const skipReason = chromiumSkipReason;
 
 /** The index of the newest photo of `year` (the photos newer than it: the sum of the newer months' counts). */
 function yearStart(year: number): number {
@@ -46,11 +45,7 @@ describe('date scrubber', { skip: skipReason ?? false }, () => {
     assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'the renderer is not built: run npm run build:renderer');
     const { backend } = await fakeLibrary(COUNT);
     server = await startWebServer({ api: backend, rendererDir: RENDERER_DIR });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    ({ browser, page } = await launchChromium({ viewport: { width: 1280, height: 820 } }, 10_000, pageErrors));
     await page.goto(server.url);
     await page.getByTestId('date-scrubber').waitFor();
   });

@@ -13,19 +13,18 @@ import { packageRoot } from '../src/main/core/paths.js';
 import { GAP } from '../src/shared/grid-layout.js';
 import { startWebServer, type RunningWebServer } from '../src/main/core/server/web-server.js';
 import { CHROMIUM_MAX_LAYOUT_PX, fakeLibrary, gridScreen, syntheticName, waitUntilShown, wrongCells, type GridScreen } from '../bench/grid.js';
+import { chromiumSkipReason, launchChromium } from './helpers/chromium.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
 declare const localStorage: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 const RENDERER_DIR = path.join(packageRoot, 'dist', 'renderer');
 const ARTIFACTS = path.join(packageRoot, 'test-artifacts');
 const COUNT = 2_000_000;
 const LAST = COUNT - 1;
 
-const skipReason = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : null;
+const skipReason = chromiumSkipReason;
 
 function span(screen: GridScreen): string {
   return screen.cells.length ? `#${screen.cells[0].index + 1}…#${screen.cells[screen.cells.length - 1].index + 1} (scrollTop ${screen.scrollTop} of ${screen.scrollHeight})` : 'no cells';
@@ -53,11 +52,7 @@ describe('grid at 2,000,000 results', { skip: skipReason ?? false }, () => {
     assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'the renderer is not built: run npm run build:renderer');
     const { backend } = await fakeLibrary(COUNT);
     server = await startWebServer({ api: backend, rendererDir: RENDERER_DIR });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    page = await browser.newPage({ viewport: { width: 1280, height: 820 } });
-    page.setDefaultTimeout(10_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    ({ browser, page } = await launchChromium({ viewport: { width: 1280, height: 820 } }, 10_000, pageErrors));
     await page.goto(server.url);
     await assertShown(page, 0, 'first screen');
   });

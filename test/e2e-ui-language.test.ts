@@ -14,18 +14,18 @@ import { packageRoot } from '../src/main/core/paths.js';
 import { LibraryService } from '../src/main/core/service/library-service.js';
 import { startWebServer, type RunningWebServer } from '../src/main/core/server/web-server.js';
 import type { ApiEvent } from '../src/shared/types.js';
+import { chromiumSkipReason, launchChromium } from './helpers/chromium.js';
+import { indexToTheEnd } from './helpers/service.js';
 import { serveRepo } from './helpers/fake-hub.js';
 import { buildMultilingualTestModel, buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 const RENDERER_DIR = path.join(packageRoot, 'dist', 'renderer');
 const ARTIFACTS = path.join(packageRoot, 'test-artifacts');
 const COLOUR_NAMES = ['red', 'green', 'blue', 'yellow'] as const;
 
-const skipReason = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : null;
+const skipReason = chromiumSkipReason;
 
 async function gridNames(page: Page): Promise<string[]> {
   return page.$$eval('[data-testid="photo-cell"]', (cells: any[]) => cells.map((cell) => cell.getAttribute('aria-label')));
@@ -55,22 +55,9 @@ describe('web UI: a Hebrew query', { skip: skipReason ?? false }, () => {
     service = await LibraryService.open({ libraryDir: path.join(dir, 'library'), modelsDir });
     await service.useModelFolder(await buildTestModel(path.join(modelsDir, 'immich-app__ViT-B-32__openai')));
     await service.addFolder(photos);
-    const finished = new Promise<void>((resolve) => {
-      const off = service.onEvent((event: ApiEvent) => {
-        if (event.type === 'indexing' && ['done', 'error', 'cancelled'].includes(event.progress.state)) {
-          off();
-          resolve();
-        }
-      });
-    });
-    await service.startIndexing();
-    await finished;
+    await indexToTheEnd(service);
     server = await startWebServer({ api: service, rendererDir: RENDERER_DIR });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    page = await browser.newPage({ viewport: { width: 1280, height: 720 }, colorScheme: 'light' });
-    page.setDefaultTimeout(20_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    ({ browser, page } = await launchChromium({ viewport: { width: 1280, height: 720 }, colorScheme: 'light' }, 20_000, pageErrors));
     await page.goto(server.url);
     await page.getByTestId('search-input').waitFor();
   });

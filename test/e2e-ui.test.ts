@@ -12,14 +12,13 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Browser, Page } from 'playwright-core';
 import { packageRoot } from '../src/main/core/paths.js';
+import { chromiumSkipReason, launchChromium } from './helpers/chromium.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
 
 // Browser globals inside page callbacks (this project compiles tests without the DOM library).
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'];
 const ARTIFACTS = path.join(packageRoot, 'test-artifacts');
 const RENDERER = path.join(packageRoot, 'dist', 'renderer', 'index.html');
 const CLI = path.join(packageRoot, 'bin', 'photo-search.js');
@@ -44,7 +43,7 @@ const HEBREW_TAG = 'משפחה';
 const BULK_EXTRA = 56;
 const BULK_TOTAL = PHOTO_COUNT + BULK_EXTRA;
 
-const skipReason = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : null;
+const skipReason = chromiumSkipReason;
 
 /** Starts `photo-search serve` and resolves with the URL it prints on its first line. */
 function startServe(libraryDir: string, modelsDir: string, home: string): Promise<{ child: ChildProcess; url: string; log: string[] }> {
@@ -114,11 +113,7 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     }
     await copyFile(path.join(photosDir, DUPLICATE_OF), path.join(photosDir, DUPLICATE));
     server = await startServe(path.join(dir, 'library'), path.join(dir, 'models'), path.join(dir, 'home'));
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-    page = await browser.newPage({ viewport: { width: 1280, height: 820 }, colorScheme: 'light' });
-    page.setDefaultTimeout(20_000);
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    ({ browser, page } = await launchChromium({ viewport: { width: 1280, height: 820 }, colorScheme: 'light' }, 20_000, pageErrors));
   });
 
   after(async () => {

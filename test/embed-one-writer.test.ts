@@ -3,25 +3,17 @@
 // (the lock dies with its process), and every photo is embedded exactly once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { buildTestModel, writeSolidPhoto } from './helpers/test-model.js';
-import { tempDir } from './helpers/fixtures.js';
+import { runNode, tempDir } from './helpers/fixtures.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/photo-search.js');
 const PHOTOS = 160;
 
 function cli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNode([BIN, ...args], env);
 }
 
 test('two indexing runs on one library at once: the second refuses naming the first, no photo is embedded twice', async (t) => {

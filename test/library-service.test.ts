@@ -7,20 +7,10 @@ import path from 'node:path';
 import { LibraryService } from '../src/main/core/service/library-service.js';
 import { describeSkipped } from '../src/main/core/service/indexing-controller.js';
 import { ApiInputError } from '../src/shared/api-schema.js';
-import type { ApiEvent, IndexingProgress } from '../src/shared/types.js';
+import type { ApiEvent } from '../src/shared/types.js';
+import { waitForIndexing } from './helpers/service.js';
 import { tempDir } from './helpers/fixtures.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
-
-async function waitForIndexing(service: LibraryService): Promise<IndexingProgress> {
-  return new Promise((resolve) => {
-    const off = service.onEvent((event: ApiEvent) => {
-      if (event.type === 'indexing' && ['done', 'error', 'cancelled'].includes(event.progress.state)) {
-        off();
-        resolve(event.progress);
-      }
-    });
-  });
-}
 
 test('LibraryService: folders, indexing in a child process, text search, similar, ratings, tags, filters, media', async (t) => {
   const root = tempDir(t, 'library-service-');

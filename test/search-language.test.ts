@@ -14,7 +14,7 @@ import { selectModelFiles } from '../src/main/core/model/download.js';
 import { detectScript } from '../src/main/core/search/query-script.js';
 import { catalogueModel, MODEL_CATALOGUE, readsScript, textTowersFor } from '../src/main/core/recipe/known-models.js';
 import { LibraryService } from '../src/main/core/service/library-service.js';
-import type { ApiEvent, IndexingProgress } from '../src/shared/types.js';
+import { waitForIndexing } from './helpers/service.js';
 import { serveRepo } from './helpers/fake-hub.js';
 import { tempDir } from './helpers/fixtures.js';
 import { buildMultilingualTestModel, buildTestModel, COLOURS, HEBREW_COLOURS, normalisedColour, writeSolidPhoto } from './helpers/test-model.js';
@@ -104,17 +104,6 @@ test('M-CLIP-shaped text tower: input_ids + attention_mask (int32 and int64, ext
   t.after(() => clip.release());
   assert.equal((await clip.textualInfo()).maskName, null);
 });
-
-async function waitForIndexing(service: LibraryService): Promise<IndexingProgress> {
-  return new Promise((resolve) => {
-    const off = service.onEvent((event: ApiEvent) => {
-      if (event.type === 'indexing' && ['done', 'error', 'cancelled'].includes(event.progress.state)) {
-        off();
-        resolve(event.progress);
-      }
-    });
-  });
-}
 
 test('search: a Hebrew query finds the photo of its colour through the multilingual tower, with no re-embedding', async (t) => {
   const root = tempDir(t, 'search-language-');

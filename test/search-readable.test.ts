@@ -10,7 +10,7 @@ import { LibraryService } from '../src/main/core/service/library-service.js';
 import { bestMatchCount, RELATIVE_MARGIN } from '../src/main/core/search/search-engine.js';
 import { queryWords } from '../src/main/core/catalogue/words.js';
 import { searchRequestSchema } from '../src/shared/api-schema.js';
-import type { ApiEvent } from '../src/shared/types.js';
+import { indexToTheEnd } from './helpers/service.js';
 import { tempDir } from './helpers/fixtures.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
 
@@ -46,16 +46,7 @@ test('best matches with an honest count, more on request, sorted by date, and wo
   t.after(() => service.close());
   await service.useModelFolder(await buildTestModel(path.join(root, 'model')));
   await service.addFolder(photos);
-  const finished = new Promise<void>((resolve) => {
-    const off = service.onEvent((event: ApiEvent) => {
-      if (event.type === 'indexing' && ['done', 'error', 'cancelled'].includes(event.progress.state)) {
-        off();
-        resolve();
-      }
-    });
-  });
-  await service.startIndexing();
-  await finished;
+  await indexToTheEnd(service);
   const idOf = async (colour: string) => (await service.search({ query: colour, limit: 1 })).items[0].id;
 
   // The cutoff: a bounded set of best matches, counted honestly; every ranked photo on request.

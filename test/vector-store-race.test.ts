@@ -4,13 +4,12 @@
 // had just removed. Now: unique temp names, and only generations no process can be using are removed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdirSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { readManifest, removeStaleGenerations } from '../src/main/core/vector/index-store.js';
 import { VectorIndex } from '../src/main/core/vector/vector-index.js';
-import { tempDir, unitRows } from './helpers/fixtures.js';
+import { runNode, tempDir, unitRows } from './helpers/fixtures.js';
 
 const vectorIndexModule = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/main/core/vector/vector-index.js')).href;
 
@@ -34,14 +33,7 @@ function saverProcess(dir: string, seed: number, saves: number, startAt: number)
     }
     console.log(JSON.stringify(failures));
   `;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
+  return runNode(['--input-type=module', '-e', script]);
 }
 
 test('two processes saving one index at once: the manifest always names files that exist', async (t) => {

@@ -1,5 +1,6 @@
 // Deterministic test data and self-cleaning temp folders shared by the tests. The same seed always gives
 // the same numbers, so a test's data never changes from one run (or one machine) to the next.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,4 +48,16 @@ export function unitRows(rows: number, dim: number, seed: number): Float32Array 
 export function randomRows(rows: number, dim: number, seed: number): Float32Array {
   const random = prng(seed);
   return Float32Array.from({ length: rows * dim }, () => random() * 4 - 2);
+}
+
+/** Runs this Node with `args` and collects its exit code and output (several at once race one another). */
+export function runNode(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
 }
