@@ -2,7 +2,7 @@
 // cap, in the indexer process and in thumbnail serving; per-file errors under parallel decodes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fork, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,8 +10,7 @@ import { Library } from '../src/main/core/library.js';
 import { loadModelFolder, type ModelFolder } from '../src/main/core/model/model-folder.js';
 import { scanFolder } from '../src/main/core/scanner/scanner.js';
 import { runIndexing } from '../src/main/core/embed/pipeline.js';
-import { INDEXER_ENTRY, IndexerClient, type IndexerLauncher } from '../src/main/core/embed/indexer-client.js';
-import type { IndexerEvent } from '../src/main/core/embed/indexer-protocol.js';
+import { INDEXER_ENTRY, IndexerClient, forkLauncherWith, type IndexerLauncher } from '../src/main/core/embed/indexer-client.js';
 import { buildTestModel, writeSolidPhoto } from './helpers/test-model.js';
 import { tempDir, type CleanupScope } from './helpers/fixtures.js';
 import { bombGif, corruptFiles } from './helpers/hostile-images.js';
@@ -52,22 +51,7 @@ function peakRecordingLauncher(dir: string, peakFile: string): IndexerLauncher {
     `  writeFileSync(${JSON.stringify(peakFile)}, String(kb * 1024));`,
     '});',
   ].join('\n'));
-  return (entry) => {
-    const child = fork(entry, [], {
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: ['--import', pathToFileURL(probe).href], serialization: 'advanced',
-    });
-    return {
-      send: (message) => {
-        if (child.connected) child.send(message);
-      },
-      onMessage: (listener) => child.on('message', (message) => listener(message as IndexerEvent)),
-      onExit: (listener) => child.once('exit', (code, signal) => listener(code, signal)),
-      kill: (signal) => child.kill(signal),
-      get pid() {
-        return child.pid;
-      },
-    };
-  };
+  return forkLauncherWith(['--import', pathToFileURL(probe).href]);
 }
 
 const linuxOnly = process.platform === 'linux' ? false : 'reads /proc/<pid>/status (Linux)';

@@ -44,10 +44,17 @@ export function indexerEnv(base: NodeJS.ProcessEnv = process.env): NodeJS.Proces
 /** glibc's mmap threshold in the indexer process, bytes (see indexerEnv). */
 export const INDEXER_MMAP_THRESHOLD = 1024 * 1024;
 
+/** Plain Node: child_process.fork, with extra Node options for the child (tests load a probe with --import). */
+export function forkLauncherWith(execArgv: string[]): IndexerLauncher {
+  return (entryPath) => forkIndexer(entryPath, execArgv);
+}
+
 /** Plain Node: child_process.fork. */
-export const forkLauncher: IndexerLauncher = (entryPath) => {
+export const forkLauncher: IndexerLauncher = forkLauncherWith([]);
+
+function forkIndexer(entryPath: string, execArgv: string[]): ReturnType<IndexerLauncher> {
   const child = fork(entryPath, [], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], serialization: 'advanced', env: indexerEnv(),
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv, serialization: 'advanced', env: indexerEnv(),
   });
   return {
     send: (message) => {
@@ -60,7 +67,7 @@ export const forkLauncher: IndexerLauncher = (entryPath) => {
       return child.pid;
     },
   };
-};
+}
 
 export class IndexerExitError extends Error {
   override name = 'IndexerExitError';
