@@ -9,14 +9,14 @@
 // process on a full disk, leaving the staging folder behind.) Staging folders of killed exports are
 // removed by the next export into the same folder.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, statfsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Library } from '../library.js';
 import { packageRoot } from '../paths.js';
 import { isProcessAlive } from '../scratch.js';
 import { FLAT_PREAMBLE_BYTES, flatPreamble } from '../vector/faiss-file.js';
-import { spaceNeeded } from '../vector/disk.js';
+import { freeBytes, spaceNeeded } from '../vector/disk.js';
 import {
   MANIFEST_FORMAT, MANIFEST_VERSION, RECIPE_FILES, RecipeError, npyFloat32Header, type RecipeManifest,
 } from './recipe-format.js';
@@ -129,13 +129,8 @@ function mb(bytes: number): string {
 }
 
 function assertSpaceFor(dir: string, rows: number, dim: number): void {
-  let free: number;
-  try {
-    const s = statfsSync(dir);
-    free = s.bavail * s.bsize;
-  } catch {
-    return; // cannot tell: the writes will say
-  }
+  const free = freeBytes(dir);
+  if (free === null) return; // cannot tell: the writes will say
   const needed = spaceNeeded(exportBytes(rows, dim));
   if (free < needed) {
     throw new RecipeError(`not enough disk space in ${dir} to export ${rows} vectors: about ${mb(needed)} MB needed, ${mb(free)} MB free`);

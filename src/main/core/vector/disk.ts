@@ -35,15 +35,20 @@ export function spaceNeeded(bytes: number): number {
   return Math.ceil(bytes + Math.max(256 * 1024, bytes * 0.05));
 }
 
-export function assertFreeSpace(dir: string, bytes: number): void {
-  assertWritableDir(dir);
-  let free: number;
+/** Bytes this process may still write in `dir`'s file system, or null when the system cannot tell. */
+export function freeBytes(dir: string): number | null {
   try {
     const s = statfsSync(dir);
-    free = s.bavail * s.bsize;
+    return s.bavail * s.bsize;
   } catch {
-    return; // cannot tell: let the write try
+    return null;
   }
+}
+
+export function assertFreeSpace(dir: string, bytes: number): void {
+  assertWritableDir(dir);
+  const free = freeBytes(dir);
+  if (free === null) return; // cannot tell: let the write try
   const needed = spaceNeeded(bytes);
   if (free < needed) {
     throw new VectorIndexError(`${NO_SPACE} in ${dir} for the vector index: ${(needed / 1e6).toFixed(0)} MB needed, ${(free / 1e6).toFixed(0)} MB free`);
