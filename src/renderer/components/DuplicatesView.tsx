@@ -158,7 +158,8 @@ export function DuplicatesView({ client, onTrashed }: Props) {
 
   const running = scan?.state === 'running';
   const startLabel = running ? 'Scanning…' : scan?.state === 'never' || !scan ? 'Find duplicates' : scan.unchecked > 0 ? `Check ${formatCount(scan.unchecked)} new photos` : 'Scan again';
-  const wasted = groups ? groups.flatMap((g) => g.photos).filter((p) => chosen.has(p.id) && !groups.some((g) => g.keepId === p.id)).reduce((sum, p) => sum + p.size, 0) : 0;
+  const keepIds = new Set(groups?.map((g) => g.keepId));
+  const wasted = groups ? groups.flatMap((g) => g.photos).filter((p) => chosen.has(p.id) && !keepIds.has(p.id)).reduce((sum, p) => sum + p.size, 0) : 0;
   const toTrash = choices().reduce((n, c) => n + c.trashIds.length, 0);
 
   return (
