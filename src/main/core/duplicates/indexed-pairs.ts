@@ -10,7 +10,7 @@ import type { PhotoId } from '../../../shared/types.js';
 /** Inverted lists each query scans: measured on the 624k bench, see docs/BENCHMARKS.md. */
 export const DUPLICATE_NPROBE = 3;
 /** Below this many queries, the saved index's own nprobe is kept (no rewrite of the index). */
-const NPROBE_REWRITE_MIN_QUERIES = 20_000;
+const NPROBE_REWRITE_MIN_QUERIES = 2_000;
 /** Neighbours asked per photo (itself included): bursts of more copies than this still chain into one group. */
 export const DUPLICATE_NEIGHBOURS = 8;
 /** Queries per FAISS call: small enough that progress and cancellation stay responsive. */

@@ -19,7 +19,7 @@ const MARGIN = 0.05;
 /** Vectors read and assigned per step. */
 const READ_BATCH = 8192;
 
-export interface CandidatePairsOptions {
+export interface PartitionedPairsOptions {
   minScore: number;
   /** Number of partitions (default ≈ 1.3·√n: partitions of ~1,200 at 624k, ~600 of them quadratic work each). */
   partitions?: number;
@@ -28,7 +28,7 @@ export interface CandidatePairsOptions {
 }
 
 
-export async function partitionedPairs(catalogue: Catalogue, modelId: string, options: CandidatePairsOptions): Promise<CandidatePairs> {
+export async function partitionedPairs(catalogue: Catalogue, modelId: string, options: PartitionedPairsOptions): Promise<CandidatePairs> {
   const model = catalogue.getModel(modelId);
   if (!model) throw new Error(`unknown model ${modelId}`);
   const dim = model.dim;
@@ -72,7 +72,7 @@ export async function partitionedPairs(catalogue: Catalogue, modelId: string, op
 async function scoreInPartitions(
   catalogue: Catalogue, modelId: string, dim: number, product: TopKProduct,
   read: { ids: Uint32Array; rows: number; through: number; anchors: Float32Array; anchorCount: number; total: number },
-  options: CandidatePairsOptions,
+  options: PartitionedPairsOptions,
 ): Promise<CandidatePairs> {
   const { ids, rows, through, anchors, anchorCount, total } = read;
   const tick = () => new Promise((resolve) => setImmediate(resolve));
