@@ -10,13 +10,14 @@ import { IndexingControl } from '../../core/embed/control.js';
 import { openVectorStore } from '../../core/search/vector-store.js';
 import { downloadModel } from '../../core/model/download.js';
 import type { ModelFolder } from '../../core/model/model-folder.js';
+import { deriveInt8Folder, INT8_MODEL_SUFFIX, readInt8Marker } from '../../core/model/int8/int8-folder.js';
 import { acquireWriterLock, type WriterLock } from '../../core/writer-lock.js';
 import { DEFAULT_MODEL_ID, downloadedModelDir, useModelFolder } from '../../core/service/model-manager.js';
 import { describeSkipped } from '../../core/service/indexing-controller.js';
 import type { IndexingProgress } from '../../../shared/types.js';
 import { libraryDirFrom, parseCommandArgs, positiveInt, UsageError } from '../args.js';
 
-export const usage = 'index [<folder>…] [--model DIR | --model-id ID] [--batch N] [--threads N] [--json] [--library DIR]';
+export const usage = 'index [<folder>…] [--model DIR | --model-id ID] [--precision fp32|int8] [--batch N] [--threads N] [--json] [--library DIR]';
 
 const MAX_FAILURES_LISTED = 20;
 
@@ -24,11 +25,13 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     model: { type: 'string' },
     'model-id': { type: 'string' },
+    precision: { type: 'string' },
     batch: { type: 'string' },
     threads: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (values.model && values['model-id']) throw new UsageError('give --model DIR or --model-id ID, not both');
+  const precision = precisionFrom(values.precision);
   const batchSize = positiveInt(values.batch, 'batch', 16);
   const threads = values.threads === undefined ? undefined : positiveInt(values.threads, 'threads', 2);
   const library = Library.open(libraryDirFrom(values.library));
@@ -36,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     // Held from the scan to the end of the run: a second `index` on this library refuses at once, naming this one.
     lock = acquireWriterLock(library.paths.dir, 'photo-search index');
-    const model = await chooseModel(library, values.model, values['model-id']);
+    const model = await chooseModel(library, values.model, values['model-id'], precision);
     for (const folder of positionals) {
       const absolute = path.resolve(folder);
       const info = await stat(absolute).catch(() => null);
@@ -89,10 +92,37 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-async function chooseModel(library: Library, modelDir: string | undefined, modelId: string | undefined): Promise<ModelFolder> {
-  if (modelDir) return useModelFolder(library, path.resolve(modelDir));
+type Precision = 'fp32' | 'int8';
+
+function precisionFrom(value: string | undefined): Precision | undefined {
+  if (value === undefined || value === 'fp32' || value === 'int8') return value;
+  throw new UsageError(`--precision must be fp32 or int8, got '${value}'`);
+}
+
+/**
+ * The model to embed with: a float32 folder, or its int8 twin (derived once into the models folder) under its
+ * own model id. Without --precision, a library already on an int8 model stays on it.
+ */
+async function chooseModel(library: Library, modelDir: string | undefined, modelId: string | undefined, precision: Precision | undefined): Promise<ModelFolder> {
+  const source = await chooseSourceFolder(library, modelDir, modelId);
+  if ((precision ?? source.precision) === 'fp32') return useModelFolder(library, source.dir, source.id);
+  const int8Dir = await deriveInt8Folder(source.dir, {
+    modelsDir: defaultModelsDir(),
+    onDerive: (dir) => log(`Quantizing the image tower of ${source.dir} to int8 into ${dir}…`),
+  });
+  return useModelFolder(library, int8Dir, `${source.id ?? path.basename(path.resolve(source.dir))}${INT8_MODEL_SUFFIX}`);
+}
+
+async function chooseSourceFolder(library: Library, modelDir: string | undefined, modelId: string | undefined):
+  Promise<{ dir: string; id?: string; precision: Precision }> {
+  if (modelDir) return { dir: path.resolve(modelDir), precision: 'fp32' };
   const current = library.currentModel;
-  if (!modelId && current?.dir) return useModelFolder(library, current.dir, current.id);
+  if (!modelId && current?.dir) {
+    const int8 = readInt8Marker(current.dir);
+    if (!int8) return { dir: current.dir, id: current.id, precision: 'fp32' };
+    const id = current.id.endsWith(INT8_MODEL_SUFFIX) ? current.id.slice(0, -INT8_MODEL_SUFFIX.length) : undefined;
+    return { dir: int8.source, id, precision: 'int8' };
+  }
   const id = modelId ?? DEFAULT_MODEL_ID;
   const modelsDir = defaultModelsDir();
   let dir = downloadedModelDir(modelsDir, id);
@@ -110,7 +140,7 @@ async function chooseModel(library: Library, modelDir: string | undefined, model
       throw new Error(`could not download ${id} (${error.message}). Without internet, pass --model DIR with a model folder.`);
     });
   }
-  return useModelFolder(library, dir, id);
+  return { dir, id, precision: 'fp32' };
 }
 
 function log(line: string): void {

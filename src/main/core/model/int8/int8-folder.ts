@@ -1,0 +1,125 @@
+// The int8 twin of a float32 model folder, derived once on this machine and reused.
+//
+// Where: `<models dir>/derived/<folder name>-<hash of its path>-int8`. The models folder is the app's own,
+// writable, and PHOTO_SEARCH_MODELS_DIR moves it; the source folder may be read-only (a shared or packaged
+// model), and keying by its path keeps two sources of the same name apart.
+// What: visual/model.onnx quantized (quantize-onnx.ts), every other file of the source hard-linked (copied
+// across file systems), so it loads as any model folder. The text tower stays float32: it runs once per query.
+// Reuse: `int8.json` records the quantizer version, the form, the source path and each source file's size
+// and mtime; any difference makes it again. It is built in a scratch folder and renamed into place, so a
+// killed derivation leaves no half-made folder behind in its place.
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { copyFile, link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { externalDataFiles, loadModelFolder } from '../model-folder.js';
+import { isProcessAlive } from '../../scratch.js';
+import { DEFAULT_INT8_FORM, QUANTIZER_VERSION, quantizeOnnxFile, type Int8Form, type QuantizeSummary } from './quantize-onnx.js';
+
+export const INT8_MARKER = 'int8.json';
+/** Appended to the source's model id: int8 vectors are never mixed with float32 ones. */
+export const INT8_MODEL_SUFFIX = '+int8';
+
+export interface Int8Marker {
+  quantizerVersion: number;
+  form: Int8Form;
+  source: string;
+  files: Record<string, { size: number; mtimeMs: number }>;
+  summary: QuantizeSummary;
+}
+
+export interface DeriveOptions {
+  modelsDir: string;
+  form?: Int8Form;
+  /** Told when the folder is (re)made, which takes seconds for a real model. */
+  onDerive?: (target: string) => void;
+}
+
+export function int8FolderFor(sourceDir: string, modelsDir: string): string {
+  const source = realpathSync(sourceDir);
+  const key = createHash('sha256').update(source).digest('hex').slice(0, 12);
+  return path.join(modelsDir, 'derived', `${path.basename(source)}-${key}-int8`);
+}
+
+/** The marker of a derived int8 folder, or null when `dir` is not one. */
+export function readInt8Marker(dir: string): Int8Marker | null {
+  try {
+    const marker = JSON.parse(readFileSync(path.join(dir, INT8_MARKER), 'utf8')) as Int8Marker;
+    return typeof marker.source === 'string' && typeof marker.quantizerVersion === 'number' ? marker : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The int8 folder of `sourceDir`: the one made earlier when it still matches the source, else a new one. */
+export async function deriveInt8Folder(sourceDir: string, options: DeriveOptions): Promise<string> {
+  await loadModelFolder(sourceDir); // a clear error for a folder that is not a model
+  const source = realpathSync(sourceDir);
+  if (readInt8Marker(source)) throw new Error(`${source} is already an int8 model folder`);
+  const form = options.form ?? DEFAULT_INT8_FORM;
+  const target = int8FolderFor(source, options.modelsDir);
+  const files = fingerprint(source);
+  if (isCurrent(readInt8Marker(target), source, form, files)) return target;
+
+  options.onDerive?.(target);
+  await mkdir(path.dirname(target), { recursive: true });
+  removeAbandonedScratch(path.dirname(target));
+  const scratch = `${target}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    const replaced = new Set(['visual/model.onnx', ...(await externalDataFiles(path.join(source, 'visual/model.onnx'))).map((f) => `visual/${f}`)]);
+    for (const rel of Object.keys(files)) {
+      if (replaced.has(rel)) continue;
+      await mkdir(path.dirname(path.join(scratch, rel)), { recursive: true });
+      await linkOrCopy(path.join(source, rel), path.join(scratch, rel));
+    }
+    const summary = quantizeOnnxFile(path.join(source, 'visual/model.onnx'), path.join(scratch, 'visual/model.onnx'), form);
+    if (summary.quantized === 0) throw new Error(`${source}: the image tower has no MatMul or Gemm with constant weights to quantize`);
+    const marker: Int8Marker = { quantizerVersion: QUANTIZER_VERSION, form, source, files, summary };
+    await writeFile(path.join(scratch, INT8_MARKER), JSON.stringify(marker, null, 2) + '\n');
+    await loadModelFolder(scratch);
+    await rm(target, { recursive: true, force: true });
+    await rename(scratch, target);
+  } catch (error) {
+    await rm(scratch, { recursive: true, force: true });
+    // another process may have made the same folder meanwhile
+    if (isCurrent(readInt8Marker(target), source, form, files)) return target;
+    throw error;
+  }
+  return target;
+}
+
+function isCurrent(marker: Int8Marker | null, source: string, form: Int8Form, files: Int8Marker['files']): boolean {
+  return marker !== null && marker.quantizerVersion === QUANTIZER_VERSION && marker.form === form &&
+    marker.source === source && JSON.stringify(marker.files) === JSON.stringify(files);
+}
+
+/** Size and mtime of every file under the folder, by path relative to it, in a stable order. */
+function fingerprint(root: string): Int8Marker['files'] {
+  const files: Int8Marker['files'] = {};
+  const walk = (rel: string): void => {
+    for (const entry of readdirSync(path.join(root, rel), { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const child = rel ? `${rel}/${entry.name}` : entry.name;
+      const info = statSync(path.join(root, child));
+      if (info.isDirectory()) walk(child);
+      else if (info.isFile()) files[child] = { size: info.size, mtimeMs: info.mtimeMs };
+    }
+  };
+  walk('');
+  return files;
+}
+
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch {
+    await copyFile(from, to); // another file system, or links not allowed
+  }
+}
+
+/** Scratch folders of derivations whose process is gone. */
+function removeAbandonedScratch(dir: string): void {
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    const owner = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
+    if (owner && !isProcessAlive(Number(owner[1]))) void rm(path.join(dir, name), { recursive: true, force: true });
+  }
+}
