@@ -14,7 +14,7 @@
 // Usage: node dist/bench/embed-throughput.js [--limit N] [--large N] [--batches 8,16] [--threads 2]
 //        [--rounds 3] [--model DIR] [--sets flickr,large] [--decode-concurrency 4] [--wait-quiet 120]
 // Writes bench/results/embed-throughput.json. Skips (exit 0) when ../shared is missing.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync, copyFileSync, rmSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync, copyFileSync, rmSync, mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +29,7 @@ import { runIndexing, type IndexingSummary } from '../src/main/core/embed/pipeli
 import { WorkerEmbedder } from '../src/main/core/embed/worker-embedder.js';
 import { findArchModel } from './lib/arch-model.js';
 import { parseArgs } from './lib/args.js';
+import { flickrPhotos, median, timed, waitQuiet, type Timed } from './lib/machine.js';
 
 const args = parseArgs(process.argv.slice(2));
 const shared = path.resolve(packageRoot, '../shared');
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
   const results: SetResult[] = [];
   try {
     for (const set of sets) {
-      const files = set === 'flickr' ? flickrPhotos(limit) : await largePhotos(Math.min(largeCount, limit));
+      const files = set === 'flickr' ? flickrPhotos(shared, limit) : await largePhotos(Math.min(largeCount, limit));
       if (files.length === 0) continue;
       results.push(await measureSet(set, files, folder, work));
     }
@@ -104,19 +105,6 @@ interface SetResult {
   cpuEfficiency: number;
 }
 
-interface Timed {
-  seconds: number;
-  cpuSeconds: number;
-}
-
-async function timed(fn: () => Promise<unknown>): Promise<Timed> {
-  const cpu = process.cpuUsage();
-  const t = performance.now();
-  await fn();
-  const used = process.cpuUsage(cpu);
-  return { seconds: (performance.now() - t) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
-}
-
 function stage(t: Timed, photos: number): Stage {
   return { photosPerSecond: round(photos / t.seconds), cpuMsPerPhoto: round((t.cpuSeconds * 1000) / photos) };
 }
@@ -146,8 +134,6 @@ async function modelOnly(model: ClipModel, tensors: Float32Array[], batch: numbe
   });
   return { t, photos };
 }
-
-const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1];
 
 async function measureSet(set: string, files: string[], folder: ModelFolder, work: string): Promise<SetResult> {
   const sizes = files.map((f) => statSync(f).size).sort((x, y) => x - y);
@@ -229,43 +215,11 @@ async function measureSet(set: string, files: string[], folder: ModelFolder, wor
   };
 }
 
-/** Fraction of CPU time idle over one second (Linux /proc/stat), or null where unknown. */
-async function idleFraction(): Promise<number | null> {
-  const sample = (): number[] | null => {
-    try {
-      return readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    } catch {
-      return null;
-    }
-  };
-  const before = sample();
-  await new Promise((r) => setTimeout(r, 1000));
-  const after = sample();
-  if (!before || !after) return null;
-  const delta = after.map((v, i) => v - before[i]);
-  const total = delta.reduce((x, y) => x + y, 0);
-  return total > 0 ? (delta[3] + (delta[4] ?? 0)) / total : null;
-}
-
-/** Waits (up to maxSeconds) for the other work on the machine to calm down; returns the idle fraction seen. */
-async function waitQuiet(maxSeconds: number): Promise<number | null> {
-  const until = Date.now() + maxSeconds * 1000;
-  let idle = await idleFraction();
-  while (idle !== null && idle < 0.9 && Date.now() < until) idle = await idleFraction();
-  return idle;
-}
-
-function flickrPhotos(n: number): string[] {
-  const dir = path.join(shared, 'data/photos/flickr8k-1000/images');
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((f) => /\.jpe?g$/i.test(f)).sort().slice(0, n).map((f) => path.join(dir, f));
-}
-
 /** 12-megapixel JPEGs with camera-like detail (a real photo upscaled plus sensor-like noise), cached in tmp. */
 async function largePhotos(n: number): Promise<string[]> {
   const dir = path.join(os.tmpdir(), 'photo-search-bench-12mp-v1');
   mkdirSync(dir, { recursive: true });
-  const sources = flickrPhotos(n);
+  const sources = flickrPhotos(shared, n);
   const out: string[] = [];
   for (let i = 0; i < n && sources.length > 0; i++) {
     const file = path.join(dir, `large-${String(i).padStart(3, '0')}.jpg`);
