@@ -126,7 +126,8 @@ export interface LibraryFolder {
   photoCount: number;
 }
 
-export type IndexingState = 'idle' | 'scanning' | 'embedding' | 'paused' | 'done' | 'cancelled' | 'error';
+/** 'waiting': another process (a `photo-search index`) is writing the library; the run starts once it ends. */
+export type IndexingState = 'idle' | 'waiting' | 'scanning' | 'embedding' | 'paused' | 'done' | 'cancelled' | 'error';
 
 export interface IndexingProgress {
   state: IndexingState;
@@ -144,6 +145,8 @@ export interface IndexingProgress {
   changesWaiting?: number;
   /** …and whether another run follows the current one. */
   runQueued?: boolean;
+  /** State 'waiting': who holds the library's writer lock ("photo-search index, pid 4242"). */
+  waitingFor?: string;
 }
 
 export interface FailedPhoto {
@@ -186,6 +189,16 @@ export interface LibraryStatus {
   changesWaiting: number;
   /** Another indexing run follows the current one (a folder was added or files changed during it). */
   runQueued: boolean;
+  /** Watching (the app, `serve`): directories the system would not watch, checked by a periodic rescan instead. */
+  watchFallback?: WatchFallback | null;
+}
+
+/** Directories past the system's watch limit, checked every intervalMs by their modification times. */
+export interface WatchFallback {
+  dirs: number;
+  intervalMs: number;
+  /** Why: "the system's watch limit (fs.inotify.max_user_watches = 8192) is reached". */
+  reason: string;
 }
 
 export interface TagCount {

@@ -9,6 +9,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export const LOCK_FILE = 'library.lock';
 export const OWNER_FILE = 'library.lock.json';
@@ -78,6 +79,34 @@ export function acquireWriterLock(libraryDir: string, what: string): WriterLock 
       }
     },
   };
+}
+
+export const LOCK_RETRY_MS = 2000;
+
+/**
+ * Takes the writer lock, waiting for it while another process holds it (the lock has no queue: it is tried
+ * again every retryMs). onBusy hears about each refusal, naming the holder. Rejects when the signal aborts.
+ */
+export async function waitForWriterLock(
+  libraryDir: string,
+  what: string,
+  options: { signal?: AbortSignal; retryMs?: number; onBusy?: (busy: LibraryBusyError) => void } = {},
+): Promise<WriterLock> {
+  for (;;) {
+    options.signal?.throwIfAborted();
+    try {
+      return acquireWriterLock(libraryDir, what);
+    } catch (error) {
+      if (!(error instanceof LibraryBusyError)) throw error;
+      options.onBusy?.(error);
+    }
+    await delay(options.retryMs ?? LOCK_RETRY_MS, undefined, { signal: options.signal });
+  }
+}
+
+/** "photo-search index, pid 123": who holds the lock, in a few words. */
+export function describeOwner(owner: LockOwner | null): string {
+  return owner ? `${owner.what}, pid ${owner.pid}` : 'another process';
 }
 
 function readOwner(dir: string): LockOwner | null {

@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   let service: LibraryService;
   try {
     // The window owns folder pickers (dialog) and menus; everything else the service does itself, trash included.
-    service = await LibraryService.open({ libraryDir, modelsDir: values.models ? path.resolve(values.models) : undefined, watch: true });
+    service = await LibraryService.open({ libraryDir, modelsDir: values.models ? path.resolve(values.models) : undefined, watch: true, lockOwner: 'Photo Search app' });
   } catch (error) {
     await post({ type: 'fatal', message: `cannot open the library at ${libraryDir}: ${errorMessage(error)}` });
     process.exit(1);

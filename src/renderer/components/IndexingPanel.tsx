@@ -9,6 +9,7 @@ import { ProgressBar } from './ProgressBar.js';
 
 const STATE_LABELS: Record<IndexingState, string> = {
   idle: 'Not running',
+  waiting: 'Waiting for another process…',
   scanning: 'Scanning folders…',
   embedding: 'Indexing photos…',
   paused: 'Paused',
@@ -18,7 +19,7 @@ const STATE_LABELS: Record<IndexingState, string> = {
 };
 
 export function isIndexingActive(state: IndexingState | undefined): boolean {
-  return state === 'scanning' || state === 'embedding' || state === 'paused';
+  return state === 'waiting' || state === 'scanning' || state === 'embedding' || state === 'paused';
 }
 
 export function indexingLabel(progress: IndexingProgress | null): string {
@@ -92,7 +93,7 @@ export function IndexingPanel({ client, progress, status, modelReady }: Props) {
     ? waitingText || (status && status.photos > 0 ? 'Up to date' : 'Not indexed yet')
     : state === 'done' && waitingText ? waitingText : STATE_LABELS[state];
   // The first batch (model start-up, big HEIC decodes) can take a while before done moves off 0.
-  const starting = state === 'scanning' || (state === 'embedding' && (progress?.done ?? 0) === 0);
+  const starting = state === 'waiting' || state === 'scanning' || (state === 'embedding' && (progress?.done ?? 0) === 0);
   const button = (action: Action, label: ReactNode, props: { className?: string; testId: string; icon: IconName }) => (
     <button type="button" className={props.className} data-testid={props.testId} disabled={pending === action} onClick={act(action, calls[action])}>
       <Icon name={props.icon} /> {pending === action ? PENDING_LABELS[action] : label}
@@ -140,6 +141,12 @@ export function IndexingPanel({ client, progress, status, modelReady }: Props) {
         <p className="muted" data-testid="library-counts">
           Library: {formatCount(status.photos)} photos, {formatCount(status.embedded)} searchable, {formatCount(status.pending)} waiting
           {status.missing > 0 && `, ${formatCount(status.missing)} missing`}.
+        </p>
+      )}
+      {status?.watchFallback && (
+        <p className="muted" data-testid="watch-fallback">
+          {formatCount(status.watchFallback.dirs)} folder{status.watchFallback.dirs === 1 ? '' : 's'} checked every{' '}
+          {formatDuration(Math.round(status.watchFallback.intervalMs / 1000))} instead of watched: {status.watchFallback.reason}.
         </p>
       )}
       <div className="button-row">

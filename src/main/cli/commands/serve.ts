@@ -34,7 +34,7 @@ export async function run(argv: string[]): Promise<number> {
   const libraryDir = libraryDirFrom(values.library);
   const modelsDir = typeof values.models === 'string' && values.models ? path.resolve(values.models) : undefined;
 
-  const service = await LibraryService.open({ libraryDir, modelsDir, watch: true });
+  const service = await LibraryService.open({ libraryDir, modelsDir, watch: true, lockOwner: 'photo-search serve' });
   let server;
   try {
     server = await startWebServer({ api: service, port, rendererDir: path.join(packageRoot, 'dist', 'renderer') });

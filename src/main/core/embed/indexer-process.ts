@@ -99,7 +99,7 @@ async function run(request: IndexerStartRequest): Promise<number> {
       ?? (current?.dir && path.resolve(current.dir) === path.resolve(request.modelDir) ? current.id : undefined);
     const modelFolder = await loadModelFolder(request.modelDir, modelId);
     const summary = await runIndexing({
-      library, modelFolder, control, batchSize: request.batchSize, threads: request.threads,
+      library, modelFolder, control, batchSize: request.batchSize, threads: request.threads, lockHeldByParent: request.parentHoldsLock,
       onProgress: (progress) => void channel!.post({ type: 'progress', progress }),
     });
     library.close();

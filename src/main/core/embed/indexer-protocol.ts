@@ -11,6 +11,8 @@ export interface IndexerStartRequest {
   modelId?: string;
   batchSize?: number;
   threads?: number;
+  /** The parent holds the library's writer lock for this run (the app's IndexingController): do not take it. */
+  parentHoldsLock?: boolean;
 }
 
 export type IndexerRequest = IndexerStartRequest | { type: 'pause' } | { type: 'resume' } | { type: 'cancel' };
@@ -29,5 +31,6 @@ export function isIndexerRequest(value: unknown): value is IndexerRequest {
   return m.type === 'start' && typeof m.libraryDir === 'string' && typeof m.modelDir === 'string'
     && (m.modelId === undefined || typeof m.modelId === 'string')
     && (m.batchSize === undefined || (Number.isInteger(m.batchSize) && (m.batchSize as number) > 0))
-    && (m.threads === undefined || (Number.isInteger(m.threads) && (m.threads as number) > 0));
+    && (m.threads === undefined || (Number.isInteger(m.threads) && (m.threads as number) > 0))
+    && (m.parentHoldsLock === undefined || typeof m.parentHoldsLock === 'boolean');
 }

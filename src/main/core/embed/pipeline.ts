@@ -60,6 +60,11 @@ export interface RunIndexingOptions {
   signal?: AbortSignal;
   onProgress?: (progress: IndexingProgress) => void;
   control?: IndexingControl;
+  /**
+   * The library's writer lock is held for this run by the process that started this one (the app's indexer
+   * child, whose parent waited for the lock): not taken again here.
+   */
+  lockHeldByParent?: boolean;
 }
 
 export interface IndexingSummary {
@@ -98,11 +103,11 @@ export async function runIndexing(options: RunIndexingOptions): Promise<Indexing
   const { library } = options;
   // One indexer per library: a second one, in another process, refuses (LibraryBusyError naming the first)
   // rather than embedding the same photos again.
-  const lock = acquireWriterLock(library.paths.dir, 'indexing');
+  const lock = options.lockHeldByParent ? null : acquireWriterLock(library.paths.dir, 'indexing');
   try {
     return await indexWhileLocked(options);
   } finally {
-    lock.release();
+    lock?.release();
   }
 }
 

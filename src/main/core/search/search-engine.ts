@@ -95,6 +95,22 @@ export class SearchEngine {
     if (this.sketch) this.sketch.stale = true;
   }
 
+  /**
+   * Another process committed to the catalogue (a CLI run, the indexer child): add its new vectors to the
+   * loaded index now, in the background, so searches find them with no further call. Nothing is loaded yet:
+   * the first query opens the index caught up.
+   */
+  catchUp(): Promise<void> {
+    this.ranked = null;
+    if (this.sketch) this.sketch.stale = true;
+    if (!this.storeTask) return Promise.resolve();
+    const next = (): Promise<VectorStore> => (this.store && !this.stale && this.store.modelId === this.library.currentModel?.id
+      ? this.store.catchUp().then(() => this.store!)
+      : this.openOrSync());
+    this.storeTask = this.storeTask.then(next, next);
+    return this.storeTask.then(() => undefined);
+  }
+
   /** Ratings or tags changed: the next query ranks afresh (word matches, rating and tag filters), on the same vectors. */
   forgetRanking(): void {
     this.ranked = null;

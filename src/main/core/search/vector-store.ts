@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Library } from '../library.js';
 import { VectorSearchService } from '../vector/search-worker.js';
-import { reconcileIndex } from '../vector/reconcile.js';
+import { addNewEmbeddings, reconcileIndex } from '../vector/reconcile.js';
 import { buildFromCatalogue } from '../vector/build-from-catalogue.js';
 import { isNoSpaceError } from '../vector/disk.js';
 import { modelFolderName } from '../service/model-manager.js';
@@ -24,6 +24,11 @@ export interface VectorStore {
   readonly size: number;
   /** Catches up with the catalogue (new, changed and removed photos) and saves if anything changed. */
   sync(): Promise<void>;
+  /**
+   * Adds the vectors stored since the last catch-up (another process's run) without saving, falling back
+   * to sync() when the catalogue's counters show photos also went or came back. Returns the photos added.
+   */
+  catchUp(): Promise<number>;
   search(query: Float32Array, k: number): Promise<ScoredPhoto[]>;
   /** Settles when no background rebuild is running (at once when none is). */
   whenRebuilt(): Promise<void>;
@@ -69,6 +74,9 @@ class WorkerVectorStore implements VectorStore {
     await this.sync(info.lastEmbeddingId);
   }
 
+  /** Vectors added by catchUp() and not saved yet: the next sync() saves them. */
+  private unsaved = false;
+
   async sync(lastEmbeddingId?: number): Promise<void> {
     const since = lastEmbeddingId ?? (await this.service.info())?.lastEmbeddingId ?? 0;
     const result = await reconcileIndex(this.service, this.library.catalogue, this.modelId, since);
@@ -76,7 +84,27 @@ class WorkerVectorStore implements VectorStore {
     this.size = info?.size ?? 0;
     if (info?.rebuildReason) this.startRebuild();
     // While a rebuild runs, its generation is the next one on disk: saving this one would hide it.
-    else if (!this.rebuilding && result.added + result.removed + result.restored > 0) await this.saveUnlessFull();
+    else if (!this.rebuilding && (this.unsaved || result.added + result.removed + result.restored > 0)) {
+      await this.saveUnlessFull();
+      this.unsaved = false;
+    }
+  }
+
+  async catchUp(): Promise<number> {
+    const before = await this.service.info();
+    if (!before) return 0;
+    // Cheap at any library size: a range read of what is new, and two counters. The full reconcile (every
+    // embedded photo id, ~2.5 s at 624k) runs only when the counts disagree: photos hidden or shown again.
+    const { added } = await addNewEmbeddings(this.service, this.library.catalogue, this.modelId, before.lastEmbeddingId);
+    const after = await this.service.info();
+    this.size = after?.size ?? 0;
+    if (added > 0) this.unsaved = true;
+    if (this.size !== this.library.catalogue.countEmbeddings(this.modelId)) {
+      await this.sync();
+      return added;
+    }
+    if (after?.rebuildReason) this.startRebuild();
+    return added;
   }
 
   /** Saves the caught-up index; on a full disk the index in memory still answers, and the next open catches up again. */

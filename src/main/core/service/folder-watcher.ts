@@ -2,7 +2,12 @@
 // crawl that reads directories only, never stats a file), none per file. Any change in a watched directory
 // is collected, and once the folders have been quiet for a while (2 s) the collected paths are handed on in
 // one go: the caller rescans and indexes incrementally. A new subdirectory is watched as soon as it is seen.
-import { watch, type FSWatcher } from 'node:fs';
+//
+// Watches are a system resource (Linux: fs.inotify.max_user_watches, often 8,192 to 65,536 per user, shared
+// with every other program; macOS: open files). Directories the system refuses to watch (ENOSPC, EMFILE) are
+// checked instead every fallbackIntervalMs by their modification time, which changes when a file is added,
+// removed or renamed in them (not when one is rewritten in place), and `fallback` says so for the status.
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fdir } from 'fdir';
@@ -13,7 +18,21 @@ export interface FolderWatcherOptions {
   /** The folders were quiet for quietMs after changes: these paths changed (files or directories). */
   onChanges: (paths: Set<string>) => void;
   quietMs?: number;
+  /** How directories past the watch limit are checked: every this many ms (default 1 min). */
+  fallbackIntervalMs?: number;
+  /** fs.watch, or a stand-in (tests inject a limit). */
+  watchFn?: typeof watch;
 }
+
+/** Directories checked by their modification time because the system would not watch them. */
+export interface WatchFallbackState {
+  dirs: number;
+  intervalMs: number;
+  reason: string;
+}
+
+const FALLBACK_INTERVAL_MS = 60_000;
+const LIMIT_CODES = new Set(['ENOSPC', 'EMFILE', 'ENFILE']);
 
 const HIDDEN_DIRS = new Set(['@eaDir']);
 
@@ -23,6 +42,11 @@ export class FolderWatcher {
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private syncing: Promise<void> = Promise.resolve();
+  /** Directories the system would not watch, with their last seen modification time (ms; -1: unreadable). */
+  private readonly polled = new Map<string, number>();
+  private limitReason: string | null = null;
+  private pollTimer: NodeJS.Timeout | null = null;
+  private polling = false;
 
   constructor(private readonly options: FolderWatcherOptions) {}
 
@@ -34,6 +58,16 @@ export class FolderWatcher {
   /** Directories watched now. */
   get watchedDirs(): number {
     return this.watchers.size;
+  }
+
+  /** Directories past the watch limit and how they are checked instead; null when every one is watched. */
+  get fallback(): WatchFallbackState | null {
+    if (this.polled.size === 0 || !this.limitReason) return null;
+    return { dirs: this.polled.size, intervalMs: this.fallbackIntervalMs, reason: this.limitReason };
+  }
+
+  private get fallbackIntervalMs(): number {
+    return this.options.fallbackIntervalMs ?? FALLBACK_INTERVAL_MS;
   }
 
   /** Watches every directory of the library folders (and stops watching folders no longer in the library). */
@@ -57,23 +91,62 @@ export class FolderWatcher {
         this.watchers.delete(dir);
       }
     }
+    for (const dir of this.polled.keys()) if (!seen.has(dir)) this.polled.delete(dir);
   }
 
   private watchDir(dir: string): void {
-    if (this.closed || this.watchers.has(dir)) return;
+    if (this.closed || this.watchers.has(dir) || this.polled.has(dir)) return;
     try {
-      const watcher = watch(dir, { persistent: false }, (_event, filename) => {
+      const watcher = (this.options.watchFn ?? watch)(dir, { persistent: false }, (_event, filename) => {
         this.note(filename ? path.join(dir, filename.toString()) : dir);
       });
-      watcher.on('error', () => {
-        // The directory went away (its removal is noted by its parent's watch).
+      watcher.on('error', (error: NodeJS.ErrnoException) => {
         watcher.close();
         this.watchers.delete(dir);
-        this.note(dir);
+        if (LIMIT_CODES.has(error.code ?? '')) this.pollInstead(dir, error.code!);
+        // Else the directory went away (its removal is noted by its parent's watch).
+        else this.note(dir);
       });
       this.watchers.set(dir, watcher);
-    } catch {
-      // Vanished or unreadable: the next sync tries again.
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code ?? '';
+      if (LIMIT_CODES.has(code)) this.pollInstead(dir, code);
+      // Else vanished or unreadable: the next sync tries again.
+    }
+  }
+
+  /** The system would not watch dir: check its modification time periodically instead. */
+  private pollInstead(dir: string, code: string): void {
+    if (this.closed) return;
+    this.limitReason ??= limitReason(code);
+    this.polled.set(dir, -1);
+    void stat(dir).then((info) => {
+      if (this.polled.get(dir) === -1) this.polled.set(dir, info.mtimeMs);
+    }, () => undefined);
+    if (!this.pollTimer) {
+      this.pollTimer = setInterval(() => void this.checkPolled(), this.fallbackIntervalMs);
+      this.pollTimer.unref();
+    }
+  }
+
+  /** One pass over the directories past the limit: those whose modification time moved count as changed. */
+  private async checkPolled(): Promise<void> {
+    if (this.polling || this.closed) return;
+    this.polling = true;
+    try {
+      for (const [dir, seen] of this.polled) {
+        const info = await stat(dir).catch(() => null);
+        if (this.closed) return;
+        if (!this.polled.has(dir)) continue;
+        const mtime = info?.mtimeMs ?? -1;
+        if (mtime === seen) continue;
+        this.polled.set(dir, mtime);
+        // Gone: stop checking it (its parent's change covers the removal).
+        if (!info) this.polled.delete(dir);
+        this.note(dir);
+      }
+    } finally {
+      this.polling = false;
     }
   }
 
@@ -95,6 +168,11 @@ export class FolderWatcher {
     // New subdirectories (a folder copied in) are watched from now on.
     for (const p of paths) {
       if (this.watchers.has(p)) continue;
+      // A directory past the limit changed: only its new subdirectories need a look.
+      if (this.polled.has(p)) {
+        for (const dir of await crawlDirs(p)) this.watchDir(dir);
+        continue;
+      }
       const info = await stat(p).catch(() => null);
       if (info?.isDirectory()) for (const dir of await crawlDirs(p)) this.watchDir(dir);
     }
@@ -105,10 +183,25 @@ export class FolderWatcher {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    this.polled.clear();
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
     this.changed.clear();
   }
+}
+
+/** Why the system refused a watch, for the status: the limit and, on Linux, its value. */
+function limitReason(code: string): string {
+  if (code !== 'ENOSPC') return "the system's limit on open files is reached";
+  let limit = '';
+  try {
+    limit = ` (fs.inotify.max_user_watches = ${readFileSync('/proc/sys/fs/inotify/max_user_watches', 'utf8').trim()})`;
+  } catch {
+    // Not Linux, or not readable: say it without the figure.
+  }
+  return `the system's watch limit${limit} is reached`;
 }
 
 /** The directory and its subdirectories (hidden ones and Synology thumbnail folders skipped); links not followed. */

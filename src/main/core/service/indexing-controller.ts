@@ -1,10 +1,13 @@
 // One indexing run at a time for the app: rescan the library folders, then embed what is missing in a
 // background process (never in the UI's process), relaying progress and catching the search index up
-// as batches land.
+// as batches land. Each run holds the library's writer lock from its scan to its end; while another process
+// (a `photo-search index`) holds it, the run waits in state 'waiting', naming the holder, and starts once the
+// lock is free: the photos that process embedded are then found embedded, not done again.
 import type { IndexingProgress } from '../../../shared/types.js';
 import type { Library } from '../library.js';
 import { scanLibrary } from '../scanner/scanner.js';
 import { IndexerClient, type IndexerLauncher } from '../embed/indexer-client.js';
+import { describeOwner, waitForWriterLock, type WriterLock } from '../writer-lock.js';
 
 export type LaunchIndexer = IndexerLauncher;
 
@@ -19,6 +22,10 @@ export interface IndexingControllerOptions {
   onScanStarted?: () => void;
   /** A run's scan has covered these folders (scanned, or found unreachable). */
   onScanned?: (folderIds: number[]) => void;
+  /** Who this process is, in the writer lock's owner note that another process's refusal quotes. */
+  lockOwner?: string;
+  /** How often a run waiting for another process's writer lock tries again (default LOCK_RETRY_MS). */
+  lockRetryMs?: number;
 }
 
 const IDLE: IndexingProgress = { state: 'idle', done: 0, total: 0, failed: 0, photosPerSecond: 0, etaSeconds: null };
@@ -34,6 +41,8 @@ export class IndexingController {
   /** The folders the requested run scans: null for every folder, undefined while none is requested. */
   private nextScope: Set<number> | null | undefined = undefined;
   private stopped = false;
+  /** Ends the wait for the writer lock (cancel, stop). */
+  private lockWait: AbortController | null = null;
 
   constructor(
     private readonly library: Library,
@@ -98,18 +107,46 @@ export class IndexingController {
     return scan;
   }
 
-  private async scanOnly(): Promise<void> {
+  /** The library's writer lock, once no other process holds it; null when the run was cancelled meanwhile. */
+  private async takeLock(): Promise<WriterLock | null> {
+    const wait = new AbortController();
+    this.lockWait = wait;
     try {
-      await this.scan();
+      return await waitForWriterLock(this.library.paths.dir, this.options.lockOwner ?? 'Photo Search', {
+        signal: wait.signal,
+        retryMs: this.options.lockRetryMs,
+        onBusy: (busy) => {
+          const holder = describeOwner(busy.owner);
+          if (this.progress.state === 'waiting' && this.progress.waitingFor === holder) return;
+          this.set({ ...IDLE, state: 'waiting', waitingFor: holder, message: `Waiting for ${holder} to finish writing this library` });
+        },
+      });
+    } catch (error) {
+      if (wait.signal.aborted) return null;
+      throw error;
+    } finally {
+      this.lockWait = null;
+    }
+  }
+
+  private async scanOnly(): Promise<void> {
+    let lock: WriterLock | null = null;
+    try {
+      lock = await this.takeLock();
+      if (lock) await this.scan();
     } catch {
       // The next request scans again.
     } finally {
+      lock?.release();
       this.options.onFinished();
     }
   }
 
   private async run(modelDir: string, modelId: string): Promise<void> {
+    let lock: WriterLock | null = null;
     try {
+      lock = await this.takeLock();
+      if (!lock) return this.set({ ...IDLE, state: 'cancelled' });
       this.set({ ...IDLE, state: 'scanning', message: 'Looking for new and changed photos' });
       const scan = await this.scan();
       if (this.cancelled) return this.set({ ...IDLE, state: 'cancelled' });
@@ -123,7 +160,7 @@ export class IndexingController {
           this.options.onBatchStored();
         }
       });
-      const summary = await this.client.start({ libraryDir: this.library.paths.dir, modelDir, modelId });
+      const summary = await this.client.start({ libraryDir: this.library.paths.dir, modelDir, modelId, parentHoldsLock: true });
       this.set({
         state: summary.state, done: summary.done, total: summary.total, failed: summary.failed,
         photosPerSecond: summary.photosPerSecond, etaSeconds: 0,
@@ -132,6 +169,7 @@ export class IndexingController {
     } catch (error) {
       this.set({ ...this.progress, state: 'error', message: (error as Error).message });
     } finally {
+      lock?.release();
       this.options.onFinished();
     }
   }
@@ -148,6 +186,7 @@ export class IndexingController {
     this.cancelled = true;
     this.queued = false;
     this.nextScope = undefined;
+    this.lockWait?.abort();
     this.client?.cancel();
   }
 
@@ -156,6 +195,7 @@ export class IndexingController {
     this.stopped = true;
     this.queued = false;
     this.cancelled = true;
+    this.lockWait?.abort();
     await this.client?.stop();
     await this.running;
   }

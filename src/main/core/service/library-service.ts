@@ -21,6 +21,7 @@ import { trashPhotos } from '../duplicates/duplicates.js';
 import { vectorIndexDir } from '../search/vector-store.js';
 import { DuplicateScanner } from './duplicate-scanner.js';
 import { FolderWatcher } from './folder-watcher.js';
+import { CatalogueChangePoller } from './catalogue-changes.js';
 
 export interface LibraryServiceOptions {
   libraryDir: string;
@@ -37,6 +38,10 @@ export interface LibraryServiceOptions {
    */
   watch?: boolean;
   watchQuietMs?: number;
+  /** Who this process is in the writer lock's owner note ("photo-search serve"), quoted by a refused writer. */
+  lockOwner?: string;
+  /** How often other processes' commits are looked for (default CATALOGUE_POLL_MS); 0: never. */
+  catalogueChangeMs?: number;
 }
 
 export class LibraryService implements PhotoSearchApi {
@@ -59,6 +64,7 @@ export class LibraryService implements PhotoSearchApi {
     this.search_ = new SearchEngine(library, () => this.models.readyFolder(), { modelsDir });
     this.indexing = new IndexingController(library, {
       launch: options.launchIndexer,
+      lockOwner: options.lockOwner,
       modelDir: () => this.models.readyFolder()?.dir ?? null,
       onProgress: (progress) => this.emit({ type: 'indexing', progress }),
       onBatchStored: () => this.search_.markStale(),
@@ -94,7 +100,23 @@ export class LibraryService implements PhotoSearchApi {
     // query answers at once; a failure here surfaces again, with its message, on the first search.
     service.warming = service.search_.warmUp().catch(() => undefined);
     if (options.watch) service.startWatching();
+    if (options.catalogueChangeMs !== 0) {
+      service.catalogueChanges = new CatalogueChangePoller(service.library.catalogue.db, () => service.otherProcessCommitted(), options.catalogueChangeMs).start();
+    }
     return service;
+  }
+
+  private catalogueChanges: CatalogueChangePoller | null = null;
+
+  /**
+   * Another process committed (a CLI `index`, this service's own indexer child): the loaded vector index takes
+   * in the new vectors, and the window refreshes its counts and results, except during this service's own
+   * run, whose progress events refresh it without reshuffling a ranked search.
+   */
+  private otherProcessCommitted(): void {
+    void this.search_.catchUp().catch(() => undefined);
+    const running = this.indexing.isRunning && this.indexing.progress.state !== 'waiting';
+    if (!running) this.emit({ type: 'library-changed' });
   }
 
   /** Rescans every folder now (indexing what is new with a model) and watches them from now on. */
@@ -146,6 +168,7 @@ export class LibraryService implements PhotoSearchApi {
 
   private async closeOnce(): Promise<void> {
     await this.warming;
+    this.catalogueChanges?.stop();
     this.watcher?.close();
     await this.indexing.stop();
     await this.duplicates.close();
@@ -161,7 +184,7 @@ export class LibraryService implements PhotoSearchApi {
     const modelId = this.library.currentModel?.id ?? null;
     return {
       ...this.library.catalogue.statusCounts(modelId), modelId, folders: this.library.catalogue.listFolders(),
-      ...this.waitingWork(),
+      ...this.waitingWork(), watchFallback: this.watcher?.fallback ?? null,
     };
   }
 

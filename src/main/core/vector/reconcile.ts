@@ -26,22 +26,37 @@ export interface ReconcileResult {
   lastEmbeddingId: number;
 }
 
+/**
+ * Adds the embeddings stored after an embedding id (new photos, and re-embedded ones, which supersede their
+ * old rows): one range read of the catalogue's (model_id, id) index, so its cost follows what is new, not the
+ * library. Photos hidden or shown again meanwhile need reconcileIndex. `seen` collects the photos added.
+ */
+export async function addNewEmbeddings(
+  index: Pick<ReconcilableIndex, 'add'>,
+  catalogue: Pick<EmbeddingCatalogue, 'iterateEmbeddings'>,
+  modelId: string,
+  lastEmbeddingId: number,
+  seen?: Set<number>,
+): Promise<{ added: number; lastEmbeddingId: number }> {
+  let added = 0;
+  let last = lastEmbeddingId;
+  for (const batch of catalogue.iterateEmbeddings(modelId, lastEmbeddingId)) {
+    for (let i = 0; i < batch.embeddingIds.length; i++) last = Math.max(last, batch.embeddingIds[i]);
+    await index.add(batch.photoIds, batch.vectors, { lastEmbeddingId: last });
+    if (seen) for (const id of batch.photoIds) seen.add(id);
+    added += batch.photoIds.length;
+  }
+  return { added, lastEmbeddingId: last };
+}
+
 export async function reconcileIndex(
   index: ReconcilableIndex,
   catalogue: EmbeddingCatalogue,
   modelId: string,
   lastEmbeddingId: number,
 ): Promise<ReconcileResult> {
-  let added = 0;
-  let last = lastEmbeddingId;
   const seen = new Set<number>();
-  // New embeddings (new photos, and re-embedded ones, which supersede their old rows).
-  for (const batch of catalogue.iterateEmbeddings(modelId, lastEmbeddingId)) {
-    for (let i = 0; i < batch.embeddingIds.length; i++) last = Math.max(last, batch.embeddingIds[i]);
-    await index.add(batch.photoIds, batch.vectors, { lastEmbeddingId: last });
-    for (const id of batch.photoIds) seen.add(id);
-    added += batch.photoIds.length;
-  }
+  const { added, lastEmbeddingId: last } = await addNewEmbeddings(index, catalogue, modelId, lastEmbeddingId, seen);
   const truth = catalogue.embeddedPhotoIds(modelId);
   const present = new Set(await index.photoIds());
   for (const id of seen) present.add(id);

@@ -1,0 +1,121 @@
+// Issue 10, one writer and readers that keep up: `photo-search index` runs on a library that a LibraryService
+// (what `serve` and the app run) has open. The service sees the CLI's photos within seconds with no call that
+// forces a refresh (it polls the catalogue's data_version), and its own indexing request waits for the CLI's
+// writer lock, says whom it waits for, then runs and finds nothing left to embed: no photo is embedded twice.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { LibraryService } from '../src/main/core/service/library-service.js';
+import { OWNER_FILE } from '../src/main/core/writer-lock.js';
+import type { ApiEvent } from '../src/shared/types.js';
+import { tempDir } from './helpers/fixtures.js';
+import { waitForIndexing } from './helpers/service.js';
+import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
+
+const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/photo-search.js');
+const FIRST = 60;
+const SECOND = 60;
+/** The service's poll runs every 1.5 s and its catch-up takes milliseconds here: 5 s leaves room for a busy machine. */
+const SEEN_WITHIN_MS = 5000;
+
+async function until<T>(what: string, probe: () => Promise<T | null | undefined | false> | T, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function startCli(args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  child.stdout.resume();
+  const exited = new Promise<{ code: number | null; stderr: string }>((resolve) => child.on('exit', (code) => resolve({ code, stderr })));
+  return { child, exited };
+}
+
+function lockOwnerPid(library: string): number | null {
+  try {
+    return (JSON.parse(readFileSync(path.join(library, OWNER_FILE), 'utf8')) as { pid: number }).pid;
+  } catch {
+    return null;
+  }
+}
+
+async function writePhotos(dir: string, count: number, seed: number): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  for (let i = 0; i < count; i++) {
+    await writeSolidPhoto(path.join(dir, `p${i}.png`), [(i * 37 + seed) % 256, (i * 91 + seed) % 256, (i * 53) % 256], 32);
+  }
+}
+
+test('a CLI index beside an open LibraryService: the service finds its photos within seconds, and its own run waits for the CLI and embeds nothing twice', async (t) => {
+  const root = tempDir(t, 'cli-and-serve-');
+  const modelsDir = path.join(root, 'models');
+  const modelDir = await buildTestModel(path.join(modelsDir, 'tiny-clip'), { dim: 8 });
+  const photos = path.join(root, 'photos');
+  await writePhotos(path.join(photos, 'a'), FIRST, 0);
+  await writeSolidPhoto(path.join(photos, 'a', 'red.png'), COLOURS.red, 32);
+  const library = path.join(root, 'library');
+  const env = { ...process.env, PHOTO_SEARCH_MODELS_DIR: modelsDir, PHOTO_SEARCH_HOME: path.join(root, 'home') };
+  const args = ['index', photos, '--model', modelDir, '--batch', '4', '--threads', '1', '--library', library];
+
+  const service = await LibraryService.open({ libraryDir: library, modelsDir, lockOwner: 'the test service' });
+  t.after(() => service.close());
+  assert.equal((await service.useModelFolder(modelDir)).state, 'ready');
+  const everything = async () => (await service.search({ query: 'red', scope: 'all', limit: 1 })).ranked ?? 0;
+  // The vector index is loaded (empty) before the CLI writes: only a catch-up can bring the CLI's vectors in.
+  assert.equal(await everything(), 0);
+  const changes: number[] = [];
+  service.onEvent((event: ApiEvent) => {
+    if (event.type === 'library-changed') changes.push(Date.now());
+  });
+
+  // 1. The CLI indexes while the service is idle: search and status follow within seconds, with no nudge.
+  const first = startCli(args, env);
+  const firstRun = await first.exited;
+  assert.equal(firstRun.code, 0, firstRun.stderr);
+  const ended = Date.now();
+  const total1 = FIRST + 1;
+  await until('the service to search and count the CLI\'s photos',
+    async () => (await everything()) === total1 && (await service.getStatus()).embedded === total1, 20_000);
+  const lag = Date.now() - ended;
+  assert.ok(lag < SEEN_WITHIN_MS, `the CLI's photos became searchable ${lag} ms after it ended`);
+  assert.ok(changes.length > 0, 'the window was told the library changed');
+  assert.equal((await service.search({ query: 'red', limit: 1 })).items[0]?.path, path.join(photos, 'a', 'red.png'));
+
+  // 2. The service asks to index while the CLI holds the writer lock: it waits, naming the CLI, then runs.
+  await writePhotos(path.join(photos, 'b'), SECOND, 101);
+  const second = startCli(args, env);
+  await until('the CLI to take the writer lock', () => lockOwnerPid(library) === second.child.pid, 20_000);
+  second.child.kill('SIGSTOP'); // holds the lock until we let it go on
+  const serviceRun = waitForIndexing(service);
+  await service.startIndexing();
+  const waiting = await until('the service to wait for the CLI', async () => {
+    const progress = await service.getIndexingProgress();
+    return progress.state === 'waiting' ? progress : null;
+  }, 10_000);
+  assert.equal(waiting.waitingFor, `photo-search index, pid ${second.child.pid}`);
+  assert.match(waiting.message ?? '', /Waiting for photo-search index, pid \d+ to finish/);
+  second.child.kill('SIGCONT');
+  const secondRun = await second.exited;
+  assert.equal(secondRun.code, 0, secondRun.stderr);
+  const done = await serviceRun;
+  assert.equal(done.state, 'done', done.message);
+  assert.equal(done.done, 0, 'the service found every photo embedded by the CLI');
+
+  const total = FIRST + 1 + SECOND;
+  assert.equal((await service.getStatus()).embedded, total);
+  assert.equal(await everything(), total);
+  await until('the service to release the writer lock after its run', () => lockOwnerPid(library) === null, 5000);
+  const db = new Database(path.join(library, 'catalogue.sqlite'), { readonly: true });
+  t.after(() => db.close());
+  assert.equal((db.prepare('SELECT count(*) AS n FROM embeddings').get() as { n: number }).n, total, 'one embedding a photo');
+});
