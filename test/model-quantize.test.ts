@@ -10,7 +10,7 @@ import ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
 import { quantizeColumns, quantizeOnnxFile } from '../src/main/core/model/int8/quantize-onnx.js';
-import { deriveInt8Folder, INT8_MARKER, int8FolderFor, readInt8Marker } from '../src/main/core/model/int8/int8-folder.js';
+import { deriveInt8Folder, INT8_MARKER, int8FolderFor, readInt8Marker, weightBitsForThisCpu } from '../src/main/core/model/int8/int8-folder.js';
 import { loadModelFolder } from '../src/main/core/model/model-folder.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
 import { prng, randomRows, runNode, tempDir } from './helpers/fixtures.js';
@@ -101,7 +101,7 @@ for (const form of ['integer-ops', 'contrib'] as const) {
     const root = tempDir(t, 'quantize-');
     writeTower(path.join(root, 'fp32'), 7, false);
     mkdirSync(path.join(root, 'int8'));
-    const summary = quantizeOnnxFile(path.join(root, 'fp32/model.onnx'), path.join(root, 'int8/model.onnx'), form);
+    const summary = quantizeOnnxFile(path.join(root, 'fp32/model.onnx'), path.join(root, 'int8/model.onnx'), { form });
     assert.equal(summary.quantized, 2);
     assert.deepEqual(summary.kept, []);
     assert.equal(summary.floatWeightBytes, (HIDDEN * FEATURES + HIDDEN * DIM) * 4);
@@ -137,8 +137,8 @@ test('quantizeColumns: symmetric per-column int8, the same for a weight stored t
   w[2 * n + 1] = 0; // column 1 keeps a zero
   const transposed = new Float32Array(k * n);
   for (let r = 0; r < k; r++) for (let c = 0; c < n; c++) transposed[c * k + r] = w[r * n + c];
-  const a = quantizeColumns(w, k, n, false);
-  const b = quantizeColumns(transposed, n, k, true);
+  const a = quantizeColumns(w, k, n);
+  const b = quantizeColumns(transposed, n, k, { transposed: true });
   assert.deepEqual([...a.values], [...b.values]);
   assert.deepEqual([...a.scales], [...b.scales]);
   for (let c = 0; c < n; c++) {
@@ -151,7 +151,11 @@ test('quantizeColumns: symmetric per-column int8, the same for a weight stored t
   }
   assert.equal(a.values[2 * n + 1], 0);
   assert.equal(Math.max(...a.values.map(Math.abs)), 127);
-  assert.deepEqual([...quantizeColumns(w, k, n, false, -2).scales], [...a.scales].map((s) => Math.fround(s * -2)));
+  assert.deepEqual([...quantizeColumns(w, k, n, { alpha: -2 }).scales], [...a.scales].map((s) => Math.fround(s * -2)));
+  // 7 bits (x86-64 without VNNI): ±63, twice the step
+  const reduced = quantizeColumns(w, k, n, { bits: 7 });
+  assert.equal(Math.max(...reduced.values.map(Math.abs)), 63);
+  reduced.scales.forEach((s, c) => assert.ok(Math.abs(s - (a.scales[c] * 127) / 63) < 1e-6));
 });
 
 test('deriveInt8Folder: a loadable folder, reused while the source is unchanged, made again when it changes', async (t) => {
@@ -170,6 +174,7 @@ test('deriveInt8Folder: a loadable folder, reused while the source is unchanged,
   assert.deepEqual(opTypes(folder.visualModelPath).weightedFloat, []);
   assert.equal(readFileSync(folder.tokenizerPath, 'utf8'), readFileSync(path.join(source, 'textual/tokenizer.json'), 'utf8'));
   assert.equal(readInt8Marker(dir)?.source, source);
+  assert.equal(readInt8Marker(dir)?.weightBits, weightBitsForThisCpu());
   assert.equal(readInt8Marker(source), null);
 
   // The int8 folder embeds like its source: same direction for the same pixels.
@@ -193,6 +198,12 @@ test('deriveInt8Folder: a loadable folder, reused while the source is unchanged,
   const newFp32 = await run(path.join(source, 'visual/model.onnx'), images, 4);
   assert.ok(cosine(renewed.subarray(0, DIM), newFp32.subarray(0, DIM)) > 0.995);
   assert.ok(cosine(renewed.subarray(0, DIM), int8.subarray(0, DIM)) < 0.99, 'not the old weights');
+
+  // Other weight bits (another CPU) make it again too.
+  const otherBits = weightBitsForThisCpu() === 8 ? 7 : 8;
+  await deriveInt8Folder(source, { ...options, weightBits: otherBits });
+  assert.equal(derivations.length, 3);
+  assert.equal(readInt8Marker(dir)?.weightBits, otherBits);
 
   await assert.rejects(deriveInt8Folder(dir, options), /already an int8 model folder/);
   await assert.rejects(deriveInt8Folder(path.join(root, 'nothing'), options), /does not exist/);

@@ -5,8 +5,8 @@
 // model), and keying by its path keeps two sources of the same name apart.
 // What: visual/model.onnx quantized (quantize-onnx.ts), every other file of the source hard-linked (copied
 // across file systems), so it loads as any model folder. The text tower stays float32: it runs once per query.
-// Reuse: `int8.json` records the quantizer version, the form, the source path and each source file's size
-// and mtime; any difference makes it again. It is built in a scratch folder and renamed into place, so a
+// Reuse: `int8.json` records the quantizer version, the form and weight bits, the source path and each source
+// file's size and mtime; any difference makes it again. It is built in a scratch folder and renamed into place, so a
 // killed derivation leaves no half-made folder behind in its place.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { copyFile, link, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { externalDataFiles, loadModelFolder } from '../model-folder.js';
 import { isProcessAlive } from '../../scratch.js';
-import { DEFAULT_INT8_FORM, QUANTIZER_VERSION, quantizeOnnxFile, type Int8Form, type QuantizeSummary } from './quantize-onnx.js';
+import { DEFAULT_INT8_FORM, QUANTIZER_VERSION, quantizeOnnxFile, type Int8Form, type QuantizeSummary, type WeightBits } from './quantize-onnx.js';
 
 export const INT8_MARKER = 'int8.json';
 /** Appended to the source's model id: int8 vectors are never mixed with float32 ones. */
@@ -23,6 +23,7 @@ export const INT8_MODEL_SUFFIX = '+int8';
 export interface Int8Marker {
   quantizerVersion: number;
   form: Int8Form;
+  weightBits: WeightBits;
   source: string;
   files: Record<string, { size: number; mtimeMs: number }>;
   summary: QuantizeSummary;
@@ -31,6 +32,8 @@ export interface Int8Marker {
 export interface DeriveOptions {
   modelsDir: string;
   form?: Int8Form;
+  /** Default: weightBitsForThisCpu(). */
+  weightBits?: WeightBits;
   /** Told when the folder is (re)made, which takes seconds for a real model. */
   onDerive?: (target: string) => void;
 }
@@ -56,10 +59,10 @@ export async function deriveInt8Folder(sourceDir: string, options: DeriveOptions
   await loadModelFolder(sourceDir); // a clear error for a folder that is not a model
   const source = realpathSync(sourceDir);
   if (readInt8Marker(source)) throw new Error(`${source} is already an int8 model folder`);
-  const form = options.form ?? DEFAULT_INT8_FORM;
+  const wanted = { form: options.form ?? DEFAULT_INT8_FORM, weightBits: options.weightBits ?? weightBitsForThisCpu() };
   const target = int8FolderFor(source, options.modelsDir);
   const files = fingerprint(source);
-  if (isCurrent(readInt8Marker(target), source, form, files)) return target;
+  if (isCurrent(readInt8Marker(target), source, wanted, files)) return target;
 
   options.onDerive?.(target);
   await mkdir(path.dirname(target), { recursive: true });
@@ -72,9 +75,9 @@ export async function deriveInt8Folder(sourceDir: string, options: DeriveOptions
       await mkdir(path.dirname(path.join(scratch, rel)), { recursive: true });
       await linkOrCopy(path.join(source, rel), path.join(scratch, rel));
     }
-    const summary = quantizeOnnxFile(path.join(source, 'visual/model.onnx'), path.join(scratch, 'visual/model.onnx'), form);
+    const summary = quantizeOnnxFile(path.join(source, 'visual/model.onnx'), path.join(scratch, 'visual/model.onnx'), wanted);
     if (summary.quantized === 0) throw new Error(`${source}: the image tower has no MatMul or Gemm with constant weights to quantize`);
-    const marker: Int8Marker = { quantizerVersion: QUANTIZER_VERSION, form, source, files, summary };
+    const marker: Int8Marker = { quantizerVersion: QUANTIZER_VERSION, ...wanted, source, files, summary };
     await writeFile(path.join(scratch, INT8_MARKER), JSON.stringify(marker, null, 2) + '\n');
     await loadModelFolder(scratch);
     await rm(target, { recursive: true, force: true });
@@ -82,15 +85,28 @@ export async function deriveInt8Folder(sourceDir: string, options: DeriveOptions
   } catch (error) {
     await rm(scratch, { recursive: true, force: true });
     // another process may have made the same folder meanwhile
-    if (isCurrent(readInt8Marker(target), source, form, files)) return target;
+    if (isCurrent(readInt8Marker(target), source, wanted, files)) return target;
     throw error;
   }
   return target;
 }
 
-function isCurrent(marker: Int8Marker | null, source: string, form: Int8Form, files: Int8Marker['files']): boolean {
-  return marker !== null && marker.quantizerVersion === QUANTIZER_VERSION && marker.form === form &&
+function isCurrent(marker: Int8Marker | null, source: string, wanted: Pick<Int8Marker, 'form' | 'weightBits'>, files: Int8Marker['files']): boolean {
+  return marker !== null && marker.quantizerVersion === QUANTIZER_VERSION && marker.form === wanted.form && marker.weightBits === wanted.weightBits &&
     marker.source === source && JSON.stringify(marker.files) === JSON.stringify(files);
+}
+
+/**
+ * 7 on x86-64 unless the CPU lists VNNI (Linux /proc/cpuinfo; elsewhere unknown, so 7): without it, onnxruntime's
+ * uint8×int8 kernels can saturate on full-range weights. Other CPUs (ARM) take 8.
+ */
+export function weightBitsForThisCpu(): WeightBits {
+  if (process.arch !== 'x64') return 8;
+  try {
+    return /\b(avx512_vnni|avx_vnni)\b/.test(readFileSync('/proc/cpuinfo', 'utf8')) ? 8 : 7;
+  } catch {
+    return 7;
+  }
 }
 
 /** Size and mtime of every file under the folder, by path relative to it, in a stable order. */

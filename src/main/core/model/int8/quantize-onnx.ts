@@ -8,6 +8,8 @@
 //   'contrib':     com.microsoft DynamicQuantizeMatMul, one node (onnxruntime only).
 // Gemm: transB is folded into the stored weight, alpha into the scales, beta·C into a following Add.
 // Gemm with transA, batched (3-D+) weights and weights that are also graph inputs stay float32.
+// Weight bits: 8, or 7 (±63) for x86-64 CPUs without VNNI, whose uint8×int8 kernels add pairs of products in
+// 16 bits and can saturate (ONNX Runtime's `reduce_range` advice).
 import path from 'node:path';
 import {
   ExternalDataWriter, OnnxFileError, TensorReader, elementCount, encodeModel, onnx, readModel,
@@ -20,6 +22,12 @@ export const QUANTIZER_VERSION = 1;
 
 export type Int8Form = 'integer-ops' | 'contrib';
 export const DEFAULT_INT8_FORM: Int8Form = 'integer-ops';
+export type WeightBits = 7 | 8;
+
+export interface QuantizeOptions {
+  form?: Int8Form;
+  weightBits?: WeightBits;
+}
 
 export interface QuantizeSummary {
   /** MatMul/Gemm nodes rewritten to int8. */
@@ -32,7 +40,6 @@ export interface QuantizeSummary {
 }
 
 const T = onnx.TensorProto.DataType;
-const INT8_MAX = 127;
 
 interface Plan {
   weight: TensorProto;
@@ -53,7 +60,9 @@ interface QuantizedWeight {
  * Writes `target` (and `target`.data beside it, holding the large initializers) as the int8 form of the
  * model at `source`. The float32 weights are read and quantized one at a time.
  */
-export function quantizeOnnxFile(source: string, target: string, form: Int8Form = DEFAULT_INT8_FORM): QuantizeSummary {
+export function quantizeOnnxFile(source: string, target: string, options: QuantizeOptions = {}): QuantizeSummary {
+  const form = options.form ?? DEFAULT_INT8_FORM;
+  const weightBits = options.weightBits ?? 8;
   const model = readModel(source);
   const graph = model.graph;
   if (!graph) throw new OnnxFileError(`${source} has no graph`);
@@ -97,7 +106,7 @@ export function quantizeOnnxFile(source: string, target: string, form: Int8Form 
       if (!weight) {
         const floats = reader.floats(plan.weight);
         const [rows, cols] = (plan.weight.dims ?? []).map(Number);
-        const { values, scales, k, n } = quantizeColumns(floats, rows, cols, plan.transposed, plan.alpha);
+        const { values, scales, k, n } = quantizeColumns(floats, rows, cols, { transposed: plan.transposed, alpha: plan.alpha, bits: weightBits });
         const name = `int8/${plan.weight.name}${plan.transposed ? '/T' : ''}${plan.alpha !== 1 ? `/x${plan.alpha}` : ''}`;
         addTensor(name, T.INT8, [k, n], new Uint8Array(values.buffer));
         addTensor(`${name}/scale`, T.FLOAT, [n], new Uint8Array(scales.buffer));
@@ -187,11 +196,13 @@ function planFor(node: NodeProto, constant: (name: string | undefined) => Tensor
 }
 
 /**
- * Symmetric int8 per output column of a [K, N] weight (stored [N, K] when `transposed`): scale = max|w| / 127,
- * each scale multiplied by `alpha`. Returns the values laid out [K, N].
+ * Symmetric int8 per output column of a [K, N] weight (stored [N, K] when `transposed`): scale = max|w| / 127
+ * (63 with 7 bits), each scale multiplied by `alpha`. Returns the values laid out [K, N].
  */
-export function quantizeColumns(w: Float32Array, rows: number, cols: number, transposed: boolean, alpha = 1):
+export function quantizeColumns(w: Float32Array, rows: number, cols: number,
+  { transposed = false, alpha = 1, bits = 8 }: { transposed?: boolean; alpha?: number; bits?: WeightBits } = {}):
   { values: Int8Array; scales: Float32Array; k: number; n: number } {
+  const limit = 2 ** (bits - 1) - 1;
   const [k, n] = transposed ? [cols, rows] : [rows, cols];
   const at = transposed ? (r: number, c: number): number => c * k + r : (r: number, c: number): number => r * n + c;
   const maxAbs = new Float32Array(n);
@@ -202,12 +213,12 @@ export function quantizeColumns(w: Float32Array, rows: number, cols: number, tra
       else if (Number.isNaN(v)) throw new OnnxFileError('a weight holds NaN');
     }
   }
-  const step = Float32Array.from(maxAbs, (m) => (m > 0 && Number.isFinite(m) ? m / INT8_MAX : 1));
+  const step = Float32Array.from(maxAbs, (m) => (m > 0 && Number.isFinite(m) ? m / limit : 1));
   if (maxAbs.some((m) => !Number.isFinite(m))) throw new OnnxFileError('a weight holds an infinite value');
   const values = new Int8Array(k * n);
   for (let r = 0; r < k; r++) {
     for (let c = 0; c < n; c++) {
-      values[r * n + c] = Math.max(-INT8_MAX, Math.min(INT8_MAX, Math.round(w[at(r, c)] / step[c])));
+      values[r * n + c] = Math.max(-limit, Math.min(limit, Math.round(w[at(r, c)] / step[c])));
     }
   }
   return { values, scales: step.map((s) => s * alpha), k, n };
