@@ -26,6 +26,7 @@ import { deriveInt8Folder, readInt8Marker } from '../src/main/core/model/int8/in
 import { packageRoot } from '../src/main/core/paths.js';
 import { findArchModel, SHARED_DIR } from './lib/arch-model.js';
 import { parseArgs } from './lib/args.js';
+import { cosine } from '../test/helpers/fixtures.js';
 import { flickrPhotos, median, timed, waitQuiet } from './lib/machine.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -202,16 +203,7 @@ function compareVectors(fp32Libraries: string[], int8Libraries: string[]): { pho
   const cosines: number[] = [];
   for (const [name, x] of a.vectors) {
     const y = b.vectors.get(name);
-    if (!y) continue;
-    let dot = 0;
-    let nx = 0;
-    let ny = 0;
-    for (let i = 0; i < x.length; i++) {
-      dot += x[i] * y[i];
-      nx += x[i] * x[i];
-      ny += y[i] * y[i];
-    }
-    cosines.push(dot / Math.sqrt(nx * ny));
+    if (y) cosines.push(cosine(x, y));
   }
   cosines.sort((x, y) => x - y);
   const at = (q: number): number => Math.round(cosines[Math.min(cosines.length - 1, Math.floor(q * cosines.length))] * 1e5) / 1e5;

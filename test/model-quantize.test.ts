@@ -13,7 +13,7 @@ import { quantizeColumns, quantizeOnnxFile } from '../src/main/core/model/int8/q
 import { deriveInt8Folder, INT8_MARKER, int8FolderFor, readInt8Marker, weightBitsForThisCpu } from '../src/main/core/model/int8/int8-folder.js';
 import { loadModelFolder } from '../src/main/core/model/model-folder.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
-import { prng, randomRows, runNode, tempDir } from './helpers/fixtures.js';
+import { cosine, prng, randomRows, runNode, tempDir } from './helpers/fixtures.js';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -250,15 +250,3 @@ test('cli: index --precision int8 stores its vectors under their own model id, b
     assert.ok(cosine(a, b) > 0.99, `photo ${photo}: int8 vs fp32 cosine ${cosine(a, b)}`);
   }
 });
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-}

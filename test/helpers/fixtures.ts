@@ -50,6 +50,19 @@ export function randomRows(rows: number, dim: number, seed: number): Float32Arra
   return Float32Array.from({ length: rows * dim }, () => random() * 4 - 2);
 }
 
+/** Cosine similarity of two vectors of the same length. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return dot / Math.sqrt(na * nb);
+}
+
 /** Runs this Node with `args` and collects its exit code and output (several at once race one another). */
 export function runNode(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
