@@ -46,8 +46,9 @@ test('formats: extensions are case-insensitive and classified', () => {
   assert.equal(classifyFile('x.JPeG'), 'photo');
   assert.equal(classifyFile('x.HEIC'), 'photo');
   assert.equal(classifyFile('x.tif'), 'photo');
-  assert.equal(classifyFile('x.CR2'), 'raw');
-  assert.equal(classifyFile('x.dng'), 'raw');
+  assert.equal(classifyFile('x.CR2'), 'photo'); // read through its embedded preview
+  assert.equal(classifyFile('x.dng'), 'photo');
+  assert.equal(classifyFile('x.X3F'), 'raw');
   assert.equal(classifyFile('x.MOV'), 'video');
   assert.equal(classifyFile('x.bmp'), 'unsupported-image');
   assert.equal(classifyFile('x.xmp'), 'other');
@@ -71,7 +72,7 @@ test('scanner: new files, unsupported formats, rescans, changes and deletions', 
   await writeJpeg(path.join(photos, 'sub', 'deeper', 'd.JPEG'));
   writeFileSync(path.join(photos, 'e.png'), await sharp({ create: { width: 8, height: 8, channels: 3, background: '#123456' } }).png().toBuffer());
   writeFileSync(path.join(photos, 'f.heic'), 'registered, decoded (or reported unsupported) later');
-  for (const name of ['raw1.CR2', 'raw2.nef', 'raw3.NEF', 'raw4.dng', 'clip.MP4', 'clip.mov', 'scan.bmp']) writeFileSync(path.join(photos, name), 'x');
+  for (const name of ['raw1.X3F', 'raw2.mrw', 'raw3.MRW', 'raw4.crw', 'clip.MP4', 'clip.mov', 'scan.bmp']) writeFileSync(path.join(photos, name), 'x');
   writeFileSync(path.join(photos, 'notes.txt'), 'x');
   writeFileSync(path.join(photos, 'a.jpg.xmp'), 'x');
   writeFileSync(path.join(photos, '._a.jpg'), 'AppleDouble');
@@ -84,7 +85,7 @@ test('scanner: new files, unsupported formats, rescans, changes and deletions', 
   const progress: string[] = [];
   const first = await scanFolder(library.catalogue, folder, { onProgress: (p) => progress.push(p.phase) });
   assert.equal(first.added, 6);
-  assert.deepEqual(first.unsupported, { cr2: 1, nef: 2, dng: 1, mp4: 1, mov: 1, bmp: 1 });
+  assert.deepEqual(first.unsupported, { x3f: 1, mrw: 2, crw: 1, mp4: 1, mov: 1, bmp: 1 });
   assert.equal(first.ignored, 3); // notes.txt, a.jpg.xmp, ._a.jpg
   assert.equal(first.changed + first.missing + first.moved + first.restored + first.unchanged, 0);
   assert.equal(progress[0], 'crawling');

@@ -8,7 +8,13 @@
 // Display it with timeZone 'UTC' (new Date(takenAt).toLocaleString(undefined, { timeZone: 'UTC' })).
 // It is not an instant: compared with file times (real UTC instants) it can be off by the photo's UTC
 // offset, which only matters for photos without EXIF, whose browse order falls back to mtime.
+//
+// Camera RAW: exifr walks TIFF-structured RAWs (CR2, NEF, ARW, DNG, ORF, RW2…) itself. Fujifilm RAF keeps
+// its EXIF in the embedded JPEG and Canon CR3 in CMT boxes, each a TIFF whose tags exifr reads by number
+// (it names them as IFD0 tags): those blocks are found by model/raw/raw-exif.ts.
 import exifr from 'exifr';
+import { bufferSource } from './model/raw/byte-source.js';
+import { rawExifBlocks, type RawExifBlocks } from './model/raw/raw-exif.js';
 import type { PhotoDetail } from '../../shared/types.js';
 
 /**
@@ -38,7 +44,9 @@ const OPTIONS = {
 export async function readMetadata(bytes: Uint8Array): Promise<ExifMetadata> {
   let raw: Record<string, unknown> | undefined;
   try {
-    raw = (await exifr.parse(bytes as Buffer, OPTIONS)) as Record<string, unknown> | undefined;
+    const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const blocks = await rawExifBlocks(bufferSource(buffer));
+    raw = blocks ? await parseRawBlocks(blocks) : ((await exifr.parse(buffer, OPTIONS)) as Record<string, unknown> | undefined);
   } catch {
     return { ...EMPTY_METADATA }; // not a format exifr knows, or EXIF too broken to walk
   }
@@ -58,6 +66,26 @@ export async function readMetadata(bytes: Uint8Array): Promise<ExifMetadata> {
   } catch {
     return { ...EMPTY_METADATA };
   }
+}
+
+/** CR3's CMT boxes: the tags read from each, by number, under the names exifr gives them elsewhere. */
+const CR3_TAGS: Record<string, Record<number, string>> = {
+  CMT1: { 271: 'Make', 272: 'Model', 274: 'Orientation' },
+  CMT2: { 36867: 'DateTimeOriginal', 37521: 'SubSecTimeOriginal', 36868: 'CreateDate', 37522: 'SubSecTimeDigitized', 42036: 'LensModel' },
+  CMT4: { 1: 'GPSLatitudeRef', 2: 'GPSLatitude', 3: 'GPSLongitudeRef', 4: 'GPSLongitude' },
+};
+
+async function parseRawBlocks(blocks: RawExifBlocks): Promise<Record<string, unknown> | undefined> {
+  if ('jpeg' in blocks) return (await exifr.parse(blocks.jpeg, OPTIONS)) as Record<string, unknown> | undefined;
+  const out: Record<string, unknown> = {};
+  for (const [box, names] of Object.entries(CR3_TAGS)) {
+    const bytes = blocks.cr3[box as keyof typeof blocks.cr3];
+    if (!bytes) continue;
+    const tags = (await exifr.parse(bytes, { ...OPTIONS, exif: false, gps: false, translateKeys: false, pick: undefined })) as
+      Record<number, unknown> | undefined;
+    for (const [tag, name] of Object.entries(names)) if (tags?.[Number(tag)] !== undefined) out[name] = tags[Number(tag)];
+  }
+  return out;
 }
 
 const EXIF_DATE = /^\s*(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2})(?::(\d{2}))?/;

@@ -27,6 +27,11 @@
 // HEIC (HEVC-coded HEIF, the iPhone default) is recognised by content and decoded by libheif
 // (heic.ts) to upright raw RGBA, which then takes exactly the same path as any other photo. libheif
 // applies the HEIF transformations (irot/imir/clap), so EXIF orientation is not applied to it again.
+//
+// Camera RAW (libvips has no decoder) is recognised by content too and replaced by the largest JPEG the
+// camera embedded in it (raw/raw-preview.ts), carrying the RAW's orientation; from there it is a JPEG
+// like any other, decode limits included. A RAW without a usable preview is an UnsupportedFormatError
+// saying why (a truncated one an ImageDecodeError).
 
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -35,6 +40,8 @@ import { checkDecodeSize, decodeBudget, MAX_INPUT_PIXELS, type ImageHeader } fro
 import { markLibvipsError, runDecode } from './decoder-gate.js';
 import { decodeHeic, HeicDecodeError, isHeic, isHeicFile, type RgbaImage } from './heic.js';
 import type { Interpolation, PreprocessCfg } from './model-folder.js';
+import { bufferSource, withFileSource } from './raw/byte-source.js';
+import { RawPreviewError, readRawPreview, type RawPreview } from './raw/raw-preview.js';
 import { resampleRgb } from './resample.js';
 
 export class ImageDecodeError extends Error {
@@ -222,8 +229,21 @@ export async function openImage(input: ImageInput, options: SharpOptions = {}): 
   return (await openBounded(input, options)).pipeline;
 }
 
+/** A camera RAW's embedded preview (read from the file a piece at a time), or null for any other input. */
+async function rawPreviewOf(input: ImageInput, name: string): Promise<RawPreview | null> {
+  try {
+    return typeof input === 'string' ? await withFileSource(input, readRawPreview) : await readRawPreview(bufferSource(input));
+  } catch (err) {
+    if (!(err instanceof RawPreviewError)) return null; // unreadable: the decoder reports it as for any file
+    if (err.truncated) throw new ImageDecodeError(`cannot decode ${name}: ${err.message}`, { cause: err });
+    throw new UnsupportedFormatError(err.format, `${name}: ${err.message}`);
+  }
+}
+
 /** openImage, and the estimated memory of running the pipeline's decode (decode-limits.ts). */
 async function openBounded(input: ImageInput, options: SharpOptions): Promise<{ pipeline: Sharp; decodeBytes: number }> {
+  const raw = await rawPreviewOf(input, nameOf(input));
+  if (raw) return openBounded(raw.jpeg, options);
   const heic = typeof input === 'string' ? await isHeicFile(input) : isHeic(input);
   if (!heic) {
     // The header first: an image too large to decode safely is refused before any pixel is decoded.
@@ -280,6 +300,8 @@ function checkSize(name: string, header: ImageHeader): number {
 async function loadImage(buffer: Buffer, name: string): Promise<Opened> {
   if (buffer.length === 0) throw new ImageDecodeError(`cannot decode ${name}: the file is empty`);
   if (isHeic(buffer)) return loadHeic(buffer, name);
+  const raw = await rawPreviewOf(buffer, name);
+  if (raw) return { ...(await loadImage(raw.jpeg, name)), format: raw.format };
   let meta: Metadata;
   try {
     meta = await sharp(buffer, SHARP_OPTIONS).metadata();

@@ -9,11 +9,18 @@ export const PHOTO_EXTENSIONS: ReadonlySet<string> = new Set([
   'jpg', 'jpeg', 'jpe', 'mpo', 'png', 'webp', 'tif', 'tiff', 'gif', 'avif', 'heic', 'heif',
 ]);
 
-/** Camera RAW formats: not decoded (no RAW decoder in libvips); reported so the user knows they were seen. */
-export const RAW_EXTENSIONS: ReadonlySet<string> = new Set([
-  '3fr', 'ari', 'arw', 'bay', 'cr2', 'cr3', 'crw', 'dcr', 'dng', 'erf', 'fff', 'iiq', 'k25', 'kdc', 'mef',
-  'mos', 'mrw', 'nef', 'nrw', 'orf', 'pef', 'raf', 'raw', 'rw2', 'rwl', 'sr2', 'srf', 'srw', 'x3f',
+/**
+ * Camera RAW formats registered as photos: TIFF-structured ones, Fujifilm RAF and Canon CR3 are read
+ * through the JPEG preview the camera embeds (model/raw/raw-preview.ts); a file without a usable one is
+ * recorded as unsupported, with the reason.
+ */
+export const RAW_PREVIEW_EXTENSIONS: ReadonlySet<string> = new Set([
+  '3fr', 'arw', 'cr2', 'cr3', 'dcr', 'dng', 'erf', 'fff', 'iiq', 'kdc', 'mef', 'mos', 'nef', 'nrw', 'orf', 'pef',
+  'raf', 'raw', 'rw2', 'rwl', 'sr2', 'srf', 'srw',
 ]);
+
+/** Camera RAW formats of other containers (no preview reader): reported so the user knows they were seen. */
+export const RAW_EXTENSIONS: ReadonlySet<string> = new Set(['ari', 'bay', 'crw', 'k25', 'mrw', 'x3f']);
 
 /** Videos: the app searches stills only. */
 export const VIDEO_EXTENSIONS: ReadonlySet<string> = new Set([
@@ -36,7 +43,7 @@ export function extensionOf(fileName: string): string {
 
 export function classifyFile(fileName: string): FileKind {
   const ext = extensionOf(fileName);
-  if (PHOTO_EXTENSIONS.has(ext)) return 'photo';
+  if (PHOTO_EXTENSIONS.has(ext) || RAW_PREVIEW_EXTENSIONS.has(ext)) return 'photo';
   if (RAW_EXTENSIONS.has(ext)) return 'raw';
   if (VIDEO_EXTENSIONS.has(ext)) return 'video';
   if (OTHER_UNSUPPORTED_IMAGE_EXTENSIONS.has(ext)) return 'unsupported-image';
