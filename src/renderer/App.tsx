@@ -8,7 +8,7 @@ import { FilterBar, hasFilters } from './components/FilterBar.js';
 import { Icon } from './components/icons.js';
 import { IndexingPanel, indexingLabel, isIndexingActive, waitingWork } from './components/IndexingPanel.js';
 import { LibraryView } from './components/LibraryView.js';
-import { FoldersSection, ModelSection } from './components/LibrarySettings.js';
+import { FoldersSection, ModelSection, ProviderSection } from './components/LibrarySettings.js';
 import { Setup } from './components/Setup.js';
 import { fileName, formatCount } from './format.js';
 import { useResults } from './hooks/useResults.js';
@@ -430,6 +430,7 @@ export function App({ appClient }: { appClient: AppClient }) {
             <div className="drawer-body">
               <FoldersSection client={client} kind={kind} folders={status.folders} onChanged={refreshStatus} onAdded={indexNewFolder} />
               <ModelSection client={client} kind={kind} model={model} onChanged={setModel} />
+              <ProviderSection client={client} />
             </div>
           )}
         </aside>

@@ -2,6 +2,7 @@
 // untrusted input from the renderer with these before anything touches the library.
 import { z } from 'zod';
 import type { ApiMethod } from './api.js';
+import { PROVIDER_CHOICES } from './types.js';
 
 const photoId = z.number().int().positive();
 const photoIds = z.array(photoId).min(1).max(1_000_000);
@@ -65,6 +66,8 @@ export const apiArgSchemas = {
   cancelIndexing: none,
   getIndexingProgress: none,
   listFailed: z.tuple([z.number().int().min(1).max(10_000)]),
+  getExecutionProvider: none,
+  setExecutionProvider: z.tuple([z.enum(PROVIDER_CHOICES)]),
   getModelStatus: none,
   downloadModel: z.tuple([z.string().regex(/^[\w.-]+\/[\w.-]+$/).nullable()]),
   useModelFolder: z.tuple([absolutePath]),

@@ -6,6 +6,7 @@ import type {
   PhotoId, SearchFilters, SearchRequest, SearchResponse, SimilarRequest, TagCount, TimelineMonth, TrashResult, ApiEvent,
 } from './types.js';
 import type { EditId, EditRecord, EditResult, UndoResult } from './types.js';
+import type { ProviderChoice, ProviderSetting } from './types.js';
 
 export interface PhotoSearchApi {
   getStatus(): Promise<LibraryStatus>;
@@ -43,6 +44,10 @@ export interface PhotoSearchApi {
   cancelIndexing(): Promise<void>;
   getIndexingProgress(): Promise<IndexingProgress>;
   listFailed(limit: number): Promise<FailedPhoto[]>;
+  /** The execution provider indexing asks for (the library's setting), and the ones 'auto' tries here, in order. */
+  getExecutionProvider(): Promise<ProviderSetting>;
+  /** Stores the choice; the next indexing run uses it. */
+  setExecutionProvider(choice: ProviderChoice): Promise<ProviderSetting>;
 
   getModelStatus(): Promise<ModelStatus>;
   downloadModel(modelId: string | null): Promise<void>;
@@ -74,6 +79,7 @@ export const API_METHODS = Object.keys({
   setRating: 1, addTags: 1, removeTags: 1, listTags: 1, listEdits: 1, undoEdit: 1, undoLast: 1, startIndexing: 1, pauseIndexing: 1, resumeIndexing: 1,
   cancelIndexing: 1, getIndexingProgress: 1, listFailed: 1, getModelStatus: 1, downloadModel: 1, useModelFolder: 1,
   getDuplicates: 1, startDuplicateScan: 1, cancelDuplicateScan: 1, resolveDuplicates: 1, dismissDuplicates: 1, trashPhotos: 1,
+  getExecutionProvider: 1, setExecutionProvider: 1,
 } satisfies Record<ApiMethod, 1>) as ApiMethod[];
 
 export type MediaKind = 'thumb' | 'full';

@@ -129,6 +129,30 @@ export interface LibraryFolder {
 /** 'waiting': another process (a `photo-search index`) is writing the library; the run starts once it ends. */
 export type IndexingState = 'idle' | 'waiting' | 'scanning' | 'embedding' | 'paused' | 'done' | 'cancelled' | 'error';
 
+/** ONNX Runtime execution providers the image tower can run on (onnxruntime-node's names). */
+export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'dml', 'coreml'] as const;
+export type ExecutionProvider = (typeof EXECUTION_PROVIDERS)[number];
+/** What the user asks for: 'auto' tries the platform's providers in order, then the CPU. */
+export const PROVIDER_CHOICES = ['auto', ...EXECUTION_PROVIDERS] as const;
+export type ProviderChoice = (typeof PROVIDER_CHOICES)[number];
+
+/** The library's provider setting, and the providers 'auto' tries on the library's machine, in order. */
+export interface ProviderSetting {
+  choice: ProviderChoice;
+  candidates: ExecutionProvider[];
+}
+
+/** How a run embeds: the provider that runs, why the ones before it were passed over, and the settings used. */
+export interface EmbeddingRuntime {
+  requested: ProviderChoice;
+  provider: ExecutionProvider;
+  fallbacks: { provider: ExecutionProvider; reason: string }[];
+  threads: number;
+  batchSize: number;
+  /** Where threads and batch size came from: measured now, remembered from an earlier measurement, flags, or defaults. */
+  tuning: 'calibrated' | 'remembered' | 'given' | 'default';
+}
+
 export interface IndexingProgress {
   state: IndexingState;
   done: number; // photos handled in this run (embedded or failed)
@@ -137,6 +161,8 @@ export interface IndexingProgress {
   photosPerSecond: number;
   etaSeconds: number | null;
   message?: string;
+  /** Once the image tower runs: its provider and settings. */
+  runtime?: EmbeddingRuntime;
   /** The truth behind the run (getIndexingProgress): photos still to embed with the current model… */
   pendingPhotos?: number;
   /** …library folders no scan has covered since they were added (or since the start, when watching)… */

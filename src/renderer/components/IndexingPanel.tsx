@@ -6,6 +6,7 @@ import { formatCount, formatDuration } from '../format.js';
 import { notifyError } from '../toast.js';
 import { Icon, type IconName } from './icons.js';
 import { ProgressBar } from './ProgressBar.js';
+import { describeRuntime } from '../../shared/embedding-runtime.js';
 
 const STATE_LABELS: Record<IndexingState, string> = {
   idle: 'Not running',
@@ -136,6 +137,9 @@ export function IndexingPanel({ client, progress, status, modelReady }: Props) {
         <p className="muted indexing-message" data-testid="indexing-message">
           {progress?.message || (state === 'scanning' ? 'Looking for new and changed photos…' : 'Preparing the first photos…')}
         </p>
+      )}
+      {progress?.runtime && (
+        <p className="muted" data-testid="indexing-runtime" data-provider={progress.runtime.provider}>{describeRuntime(progress.runtime)}.</p>
       )}
       {status && (
         <p className="muted" data-testid="library-counts">

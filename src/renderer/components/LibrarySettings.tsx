@@ -1,7 +1,8 @@
 // Library folders and the CLIP model: used by the first-run screen and by the settings drawer.
-import { useId, useState } from 'react';
+import { useEffect, useId, useState } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
-import type { LibraryFolder, ModelStatus } from '../../shared/types.js';
+import type { LibraryFolder, ModelStatus, ProviderChoice, ProviderSetting } from '../../shared/types.js';
+import { PROVIDER_CHOICES } from '../../shared/types.js';
 import type { ClientKind } from '../api/client.js';
 import { formatBytes, formatCount } from '../format.js';
 import { notify, notifyError } from '../toast.js';
@@ -213,6 +214,53 @@ export function ModelSection({ client, kind, model, onChanged }: ModelProps) {
         client={client}
         onSubmit={async (path) => onChanged(await client.useModelFolder(path))}
       />
+    </section>
+  );
+}
+
+const PROVIDER_NAMES: Record<ProviderChoice, string> = {
+  auto: 'Automatic',
+  cpu: 'CPU',
+  cuda: 'CUDA (NVIDIA GPU)',
+  dml: 'DirectML (Windows GPU)',
+  coreml: 'CoreML (Apple)',
+};
+
+/** Where indexing runs the model: automatic (the best provider that works here) or one provider, then the CPU. */
+export function ProviderSection({ client }: { client: PhotoSearchClient }) {
+  const [setting, setSetting] = useState<ProviderSetting | null>(null);
+  const selectId = useId();
+  useEffect(() => {
+    let live = true;
+    client.getExecutionProvider().then((value) => live && setSetting(value), notifyError);
+    return () => {
+      live = false;
+    };
+  }, [client]);
+  if (!setting) return null;
+  const offered = PROVIDER_CHOICES.filter((choice) => choice === 'auto' || choice === setting.choice || setting.candidates.includes(choice));
+  return (
+    <section className="settings-section" aria-labelledby="provider-heading" data-testid="provider-section">
+      <h3 id="provider-heading"><Icon name="play" /> Indexing hardware</h3>
+      <label htmlFor={selectId}>Run the model on </label>
+      <select
+        id={selectId}
+        value={setting.choice}
+        data-testid="provider-select"
+        onChange={(e) => {
+          const choice = e.target.value as ProviderChoice;
+          client.setExecutionProvider(choice).then((value) => {
+            setSetting(value);
+            notify(`Indexing will use ${PROVIDER_NAMES[value.choice]} from its next run`);
+          }, notifyError);
+        }}
+      >
+        {offered.map((choice) => <option key={choice} value={choice}>{PROVIDER_NAMES[choice]}</option>)}
+      </select>
+      <p className="muted">
+        Automatic tries {setting.candidates.map((p) => PROVIDER_NAMES[p]).join(', then ')}. A choice that does not work on this
+        computer falls back to the CPU, and the indexing panel says why.
+      </p>
     </section>
   );
 }

@@ -15,9 +15,13 @@ import { acquireWriterLock, type WriterLock } from '../../core/writer-lock.js';
 import { DEFAULT_MODEL_ID, downloadedModelDir, useModelFolder } from '../../core/service/model-manager.js';
 import { describeSkipped } from '../../core/service/indexing-controller.js';
 import type { IndexingProgress } from '../../../shared/types.js';
+import { PROVIDER_CHOICES } from '../../../shared/types.js';
+import { describeRuntime } from '../../../shared/embedding-runtime.js';
+import { isProviderChoice } from '../../core/model/execution-providers.js';
+import { defaultCalibrationFile } from '../../core/embed/calibration-store.js';
 import { libraryDirFrom, parseCommandArgs, positiveInt, UsageError } from '../args.js';
 
-export const usage = 'index [<folder>…] [--model DIR | --model-id ID] [--precision fp32|int8] [--batch N] [--threads N] [--json] [--library DIR]';
+export const usage = 'index [<folder>…] [--model DIR | --model-id ID] [--precision fp32|int8] [--provider auto|cpu|cuda|dml|coreml] [--batch N] [--threads N] [--json] [--library DIR]';
 
 const MAX_FAILURES_LISTED = 20;
 
@@ -28,12 +32,18 @@ export async function run(argv: string[]): Promise<number> {
     precision: { type: 'string' },
     batch: { type: 'string' },
     threads: { type: 'string' },
+    provider: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (values.model && values['model-id']) throw new UsageError('give --model DIR or --model-id ID, not both');
   const precision = precisionFrom(values.precision);
-  const batchSize = positiveInt(values.batch, 'batch', 16);
+  // Unset, they come from the calibration remembered for this machine (measured on the first run).
+  const batchSize = values.batch === undefined ? undefined : positiveInt(values.batch, 'batch', 16);
   const threads = values.threads === undefined ? undefined : positiveInt(values.threads, 'threads', 2);
+  const provider = values.provider;
+  if (provider !== undefined && !isProviderChoice(provider)) {
+    throw new UsageError(`--provider must be one of ${PROVIDER_CHOICES.join(', ')}, got ${provider}`);
+  }
   const library = Library.open(libraryDirFrom(values.library));
   let lock: WriterLock | null = null;
   try {
@@ -64,7 +74,9 @@ export async function run(argv: string[]): Promise<number> {
     };
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
-    const summary = await runIndexing({ library, modelFolder: model, batchSize, threads, control, onProgress: progressPrinter() });
+    const summary = await runIndexing({
+      library, modelFolder: model, batchSize, threads, provider, calibrationFile: defaultCalibrationFile(), control, onProgress: progressPrinter(),
+    });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
 
@@ -147,10 +159,21 @@ function log(line: string): void {
   process.stderr.write(line + '\n');
 }
 
-/** Progress on stderr: rewritten in place on a terminal, a line every few seconds otherwise. */
+/**
+ * Progress on stderr: rewritten in place on a terminal, a line every few seconds otherwise; the pipeline's notes
+ * (a calibration) and, once, the provider and settings that embed (with why any provider was passed over).
+ */
 function progressPrinter(): (p: IndexingProgress) => void {
   let lastLine = 0;
+  let lastMessage: string | undefined;
+  let runtimeShown = false;
   return (p) => {
+    if (p.state === 'embedding' && p.message && p.message !== lastMessage) log(p.message);
+    lastMessage = p.message;
+    if (p.runtime && !runtimeShown) {
+      runtimeShown = true;
+      log(describeRuntime(p.runtime));
+    }
     const now = Date.now();
     const final = p.done === p.total;
     if (!process.stderr.isTTY && now - lastLine < 5000 && !final) return;

@@ -8,6 +8,7 @@ import { loadModelFolder } from '../model/model-folder.js';
 import { IndexingControl } from './control.js';
 import { isIndexerRequest, type IndexerEvent, type IndexerRequest, type IndexerStartRequest } from './indexer-protocol.js';
 import { runIndexing } from './pipeline.js';
+import { defaultCalibrationFile } from './calibration-store.js';
 import { lowerPriority } from '../jobs/child-job.js';
 
 // Background work: the library host answering the window keeps precedence for the cores.
@@ -101,6 +102,8 @@ async function run(request: IndexerStartRequest): Promise<number> {
     const summary = await runIndexing({
       library, modelFolder, control, batchSize: request.batchSize, threads: request.threads, lockHeldByParent: request.parentHoldsLock,
       onProgress: (progress) => void channel!.post({ type: 'progress', progress }),
+      // The library's provider setting; threads and batch size measured once per machine (calibration-store.ts).
+      calibrationFile: defaultCalibrationFile(),
     });
     library.close();
     library = null;

@@ -19,7 +19,6 @@
 // does not make it the library's current model; choosing the model the app searches with is the
 // caller's decision (library.useModel).
 import { webcrypto } from 'node:crypto';
-import os from 'node:os';
 import path from 'node:path';
 import { mkdir, readFile } from 'node:fs/promises';
 import type { EmbedOutcome, ModelRecord, PhotoMetadata, PhotoToEmbed } from '../catalogue/catalogue.js';
@@ -31,7 +30,9 @@ import { thumbnailPath } from '../paths.js';
 import { writeFileAtomic } from '../scratch.js';
 import { THUMBNAIL_SIZE } from '../service/media.js';
 import { acquireWriterLock } from '../writer-lock.js';
-import type { IndexingProgress, PhotoId } from '../../../shared/types.js';
+import type { EmbeddingRuntime, IndexingProgress, PhotoId, ProviderChoice } from '../../../shared/types.js';
+import { DEFAULT_BATCH } from './image-tower-setup.js';
+import { providerSetting } from './provider-setting.js';
 import { IndexingControl } from './control.js';
 import { WorkerEmbedder } from './worker-embedder.js';
 
@@ -49,10 +50,17 @@ export interface RunIndexingOptions {
    * used on this thread: its synchronous inference would stall decoding.
    */
   embedder?: ImageEmbedder;
-  /** Photos per inference batch and per transaction. Default 16. */
+  /** Photos per inference batch and per transaction. Default: calibrated or remembered (below), else 16. */
   batchSize?: number;
-  /** ONNX Runtime intra-op threads when the pipeline loads the model. Default: the number of cores. */
+  /** ONNX Runtime intra-op threads when the pipeline loads the model. Default: as batchSize, else the number of cores. */
   threads?: number;
+  /** Execution provider when the pipeline loads the model. Default: the library's setting (provider-setting.ts). */
+  provider?: ProviderChoice;
+  /**
+   * Where calibrations are remembered (calibration-store.ts): a run that loads the model, given neither threads
+   * nor batchSize, measures them once per machine, model and provider. Without it the defaults are used.
+   */
+  calibrationFile?: string | null;
   /** Photos decoded at once. Default 4 (sharp itself spreads each decode over the cores). */
   decodeConcurrency?: number;
   /** Longest side of the thumbnails written to the library's cache. */
@@ -85,9 +93,10 @@ export interface IndexingSummary {
   skipped: number;
   durationMs: number;
   photosPerSecond: number;
+  /** The provider and settings of the image tower the pipeline loaded; null with a caller's embedder. */
+  runtime: EmbeddingRuntime | null;
 }
 
-const DEFAULT_BATCH = 16;
 const DEFAULT_DECODE_CONCURRENCY = 4;
 const RATE_WINDOW_MS = 20_000;
 
@@ -115,7 +124,8 @@ async function indexWhileLocked(options: RunIndexingOptions): Promise<IndexingSu
   const { library, modelFolder } = options;
   const catalogue = library.catalogue;
   const control = options.control ?? new IndexingControl();
-  const batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
+  let batchSize = Math.max(1, options.batchSize ?? DEFAULT_BATCH);
+  let runtime: EmbeddingRuntime | null = null;
   const decodeConcurrency = Math.max(1, options.decodeConcurrency ?? DEFAULT_DECODE_CONCURRENCY);
   const thumbSize = options.thumbSize ?? THUMBNAIL_SIZE;
   const onAbort = (): void => control.cancel();
@@ -140,6 +150,7 @@ async function indexWhileLocked(options: RunIndexingOptions): Promise<IndexingSu
       photosPerSecond: Math.round(perSecond * 10) / 10,
       etaSeconds: perSecond > 0 ? Math.round((total - done) / perSecond) : null,
       ...(message ? { message } : {}),
+      ...(runtime ? { runtime } : {}),
     });
   };
 
@@ -158,7 +169,16 @@ async function indexWhileLocked(options: RunIndexingOptions): Promise<IndexingSu
   let ownModel: WorkerEmbedder | null = null;
   try {
     if (!options.embedder) {
-      ownModel = await WorkerEmbedder.start(modelFolder, { threads: options.threads ?? os.availableParallelism(), maxBatch: batchSize });
+      ownModel = await WorkerEmbedder.start(modelFolder, {
+        image: {
+          provider: options.provider ?? providerSetting(catalogue), threads: options.threads, batchSize: options.batchSize,
+          calibrationFile: options.calibrationFile,
+        },
+        onStatus: (message) => emit('embedding', message),
+      });
+      runtime = ownModel.runtime;
+      if (runtime) batchSize = runtime.batchSize;
+      emit('embedding');
     }
     const embedder: ImageEmbedder = options.embedder ?? ownModel!;
     rate.reset(0);
@@ -214,7 +234,7 @@ async function indexWhileLocked(options: RunIndexingOptions): Promise<IndexingSu
   const durationMs = performance.now() - started;
   return {
     state, modelId: model.id, total, done: embedded + failed, embedded, failed, unsupported, skipped, durationMs,
-    photosPerSecond: ((embedded + failed) * 1000) / Math.max(1, durationMs),
+    photosPerSecond: ((embedded + failed) * 1000) / Math.max(1, durationMs), runtime,
   };
 }
 

@@ -4,6 +4,8 @@
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
 import type { ModelFolder } from '../model/model-folder.js';
+import type { EmbeddingRuntime } from '../../../shared/types.js';
+import type { ImageTowerRequest } from './image-tower-setup.js';
 import type { EmbedWorkerData, EmbedWorkerReply, EmbedWorkerRequest, Tower } from './embed-worker.js';
 import type { ImageEmbedder } from './pipeline.js';
 
@@ -16,6 +18,13 @@ export interface WorkerEmbedderOptions {
   threads?: number;
   /** Most images per inference run. Default 16. */
   maxBatch?: number;
+  /**
+   * The image tower's provider, and calibration (image-tower-setup.ts); given, it decides the image tower's
+   * threads and batch size, and `threads` / `maxBatch` are ignored.
+   */
+  image?: ImageTowerRequest;
+  /** Progress in words while the tower is set up (a calibration). */
+  onStatus?: (message: string) => void;
 }
 
 export class WorkerEmbedder implements ImageEmbedder {
@@ -23,7 +32,11 @@ export class WorkerEmbedder implements ImageEmbedder {
   private readonly waiting = new Map<number, { resolve: (v: Float32Array[]) => void; reject: (e: Error) => void }>();
   private failure: Error | null = null;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    /** The image tower's provider and settings; null for the text tower. */
+    readonly runtime: EmbeddingRuntime | null,
+  ) {
     worker.on('message', (reply: EmbedWorkerReply) => {
       if (reply.type !== 'result' && reply.type !== 'error') return;
       const waiter = this.waiting.get(reply.id);
@@ -47,11 +60,16 @@ export class WorkerEmbedder implements ImageEmbedder {
       tower: options.tower ?? 'visual',
       threads: Math.max(1, options.threads ?? os.availableParallelism()),
       maxBatch: Math.max(1, options.maxBatch ?? 16),
+      image: options.image,
     };
     const worker = new Worker(WORKER_ENTRY, { workerData: data });
+    let runtime: EmbeddingRuntime | null = null;
     await new Promise<void>((resolve, reject) => {
       const onMessage = (reply: EmbedWorkerReply): void => {
-        if (reply.type === 'ready') done(null);
+        if (reply.type === 'ready') {
+          runtime = reply.runtime;
+          done(null);
+        } else if (reply.type === 'status') options.onStatus?.(reply.message);
         else if (reply.type === 'init-error') done(new Error(reply.message));
       };
       const onError = (error: Error): void => done(error);
@@ -65,7 +83,7 @@ export class WorkerEmbedder implements ImageEmbedder {
       };
       worker.on('message', onMessage).on('error', onError).on('exit', onExit);
     });
-    return new WorkerEmbedder(worker);
+    return new WorkerEmbedder(worker, runtime);
   }
 
   embedImages(tensors: Float32Array[]): Promise<Float32Array[]> {

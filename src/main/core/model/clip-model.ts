@@ -10,13 +10,28 @@ import type { InferenceSession, Tensor } from 'onnxruntime-node';
 import { loadModelFolder, type ModelFolder } from './model-folder.js';
 import { ClipTokenizer } from './tokenizer.js';
 import { sumOfSquares } from '../vector/vector-math.js';
+import type { ExecutionProvider, ProviderChoice } from '../../../shared/types.js';
+import { openWithFallback, providerCandidates, unavailableReason, type Fallback } from './execution-providers.js';
 
 export interface ClipModelOptions {
   /** Intra-op threads per session. Default: all cores. */
   threads?: number;
   /** Most images per run when the batch dimension is dynamic. Default 16. */
   maxBatch?: number;
+  /** Execution provider of both towers (execution-providers.ts). Default 'cpu'. */
+  provider?: ProviderChoice;
+  /** Creates an ONNX session on one provider; tests inject failing ones. Default: onnxruntime-node's. */
+  createSession?: SessionFactory;
 }
+
+export type SessionFactory = (path: string, options: InferenceSession.SessionOptions, provider: ExecutionProvider) => Promise<InferenceSession>;
+
+/** onnxruntime-node's session on one provider; a provider whose libraries are missing fails without trying. */
+const createOrtSession: SessionFactory = async (path, options, provider) => {
+  const unavailable = unavailableReason(provider);
+  if (unavailable) throw new Error(unavailable);
+  return ort.InferenceSession.create(path, { ...options, executionProviders: [provider] });
+};
 
 export class ModelLoadError extends Error {
   override name = 'ModelLoadError';
@@ -32,6 +47,9 @@ interface Tower {
   /** Text towers that pool over the tokens (M-CLIP): the attention mask input, 1 for tokens, 0 for padding. */
   maskName: string | null;
   maskType: string | null;
+  provider: ExecutionProvider;
+  /** Providers tried before this one, with why each was passed over. */
+  fallbacks: Fallback[];
 }
 
 export interface TowerInfo {
@@ -40,6 +58,8 @@ export interface TowerInfo {
   fixedBatch: number | null;
   /** The attention mask input of a text tower that takes one, else null. */
   maskName: string | null;
+  provider: ExecutionProvider;
+  fallbacks: Fallback[];
 }
 
 export class ClipModel {
@@ -48,6 +68,8 @@ export class ClipModel {
   private tokenizerPromise: Promise<ClipTokenizer> | null = null;
   private readonly threads: number;
   private readonly maxBatch: number;
+  private readonly provider: ProviderChoice;
+  private readonly createSession: SessionFactory;
 
   private constructor(
     readonly folder: ModelFolder,
@@ -55,6 +77,8 @@ export class ClipModel {
   ) {
     this.threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
     this.maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 16));
+    this.provider = options.provider ?? 'cpu';
+    this.createSession = options.createSession ?? createOrtSession;
   }
 
   /** Cheap: validates the folder; the ONNX sessions are created on first use. */
@@ -192,15 +216,35 @@ export class ClipModel {
     return this.textual;
   }
 
+  /** The tower on the first provider that loads it and runs a warm-up (execution-providers.ts). */
   private async createTower(path: string, which: 'visual' | 'textual', inputTypes: string[]): Promise<Tower> {
+    const opened = await openWithFallback(providerCandidates(this.provider), {
+      create: (provider) => this.createTowerOn(path, which, inputTypes, provider),
+      warmUp: (tower) => this.warmUp(tower, which),
+      release: (tower) => tower.session.release(),
+    });
+    return { ...opened.session, fallbacks: opened.fallbacks };
+  }
+
+  /** One real run on synthetic input (zeros; token id 0): a provider that loads but cannot run fails here. */
+  private async warmUp(tower: Tower, which: 'visual' | 'textual'): Promise<void> {
+    const { width, height } = this.folder.preprocessCfg;
+    const shape = which === 'visual' ? [3, height, width] : [this.folder.contextLength];
+    const size = shape.reduce((a, b) => a * b, 1);
+    const zeros = (rows: number): Float32Array | Int32Array | BigInt64Array =>
+      tower.inputType === 'float32' ? new Float32Array(rows * size) : tower.inputType === 'int64' ? new BigInt64Array(rows * size) : new Int32Array(rows * size);
+    await this.runBatched(tower, 1, shape, (_start, _count, rows) => zeros(rows), (_start, _count, rows) => zeros(rows) as Int32Array | BigInt64Array);
+  }
+
+  private async createTowerOn(path: string, which: 'visual' | 'textual', inputTypes: string[], provider: ExecutionProvider): Promise<Tower> {
     let session: InferenceSession;
     try {
-      session = await ort.InferenceSession.create(path, {
+      session = await this.createSession(path, {
         intraOpNumThreads: this.threads,
         interOpNumThreads: 1,
         executionMode: 'sequential',
         graphOptimizationLevel: 'all',
-      });
+      }, provider);
     } catch (err) {
       throw new ModelLoadError(`cannot load the ${which} model ${path}: ${(err as Error).message}`, { cause: err });
     }
@@ -240,12 +284,15 @@ export class ClipModel {
     const outputName = session.outputNames.includes('embedding') ? 'embedding' : session.outputNames[0];
     if (outputName === undefined) fail('the model has no outputs');
     const maskType = mask?.isTensor ? mask.type : null;
-    return { session, inputName: input.name, inputType: input.type, fixedBatch, outputName, maskName: mask?.name ?? null, maskType };
+    return { session, inputName: input.name, inputType: input.type, fixedBatch, outputName, maskName: mask?.name ?? null, maskType, provider, fallbacks: [] };
   }
 }
 
 function towerInfo(tower: Tower): TowerInfo {
-  return { inputName: tower.inputName, outputName: tower.outputName, fixedBatch: tower.fixedBatch, maskName: tower.maskName };
+  return {
+    inputName: tower.inputName, outputName: tower.outputName, fixedBatch: tower.fixedBatch, maskName: tower.maskName,
+    provider: tower.provider, fallbacks: tower.fallbacks,
+  };
 }
 
 /**

@@ -165,6 +165,7 @@ export class IndexingController {
         state: summary.state, done: summary.done, total: summary.total, failed: summary.failed,
         photosPerSecond: summary.photosPerSecond, etaSeconds: 0,
         message: [summary.state === 'done' ? `Embedded ${summary.embedded} photos` : '', skipped].filter(Boolean).join('; ') || undefined,
+        ...(summary.runtime ? { runtime: summary.runtime } : {}),
       });
     } catch (error) {
       this.set({ ...this.progress, state: 'error', message: (error as Error).message });

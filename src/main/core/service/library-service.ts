@@ -19,6 +19,9 @@ import { SearchEngine } from '../search/search-engine.js';
 import { IndexingController, type LaunchIndexer } from './indexing-controller.js';
 import { trashPhotos } from '../duplicates/duplicates.js';
 import { vectorIndexDir } from '../search/vector-store.js';
+import type { ProviderChoice, ProviderSetting } from '../../../shared/types.js';
+import { providerSetting, setProviderSetting } from '../embed/provider-setting.js';
+import { platformProviders } from '../model/execution-providers.js';
 import { DuplicateScanner } from './duplicate-scanner.js';
 import { FolderWatcher } from './folder-watcher.js';
 import { CatalogueChangePoller } from './catalogue-changes.js';
@@ -312,6 +315,15 @@ export class LibraryService implements PhotoSearchApi {
   async getIndexingProgress(): Promise<IndexingProgress> {
     const modelId = this.library.currentModel?.id ?? null;
     return { ...this.indexing.progress, pendingPhotos: this.library.catalogue.statusCounts(modelId).pending, ...this.waitingWork() };
+  }
+
+  async getExecutionProvider(): Promise<ProviderSetting> {
+    return { choice: providerSetting(this.library.catalogue), candidates: platformProviders() };
+  }
+
+  async setExecutionProvider(choice: ProviderChoice): Promise<ProviderSetting> {
+    setProviderSetting(this.library.catalogue, choice);
+    return this.getExecutionProvider();
   }
 
   async listFailed(limit: number): Promise<FailedPhoto[]> {

@@ -1,0 +1,110 @@
+// Opens the image tower for an indexing run: on the first execution provider that works (execution-providers.ts),
+// with the threads and batch size given, else remembered for this machine, model and provider, else measured
+// now and remembered (calibration.ts), else the defaults. Runs where the tower will run (the embed worker).
+import os from 'node:os';
+import { stat } from 'node:fs/promises';
+import type { EmbeddingRuntime, ExecutionProvider, ProviderChoice } from '../../../shared/types.js';
+import { ClipModel, type SessionFactory } from '../model/clip-model.js';
+import type { ModelFolder } from '../model/model-folder.js';
+import { calibrate, calibrationCandidates, type MeasureSetting, type TowerSetting } from './calibration.js';
+import { rememberedSetting, rememberSetting, type CalibrationKey } from './calibration-store.js';
+
+export const DEFAULT_BATCH = 16;
+
+export interface ImageTowerRequest {
+  provider: ProviderChoice;
+  /** Given by the user: wins over anything remembered or measured. */
+  threads?: number;
+  batchSize?: number;
+  /** Where calibrations are remembered; without one nothing is measured and unset settings take the defaults. */
+  calibrationFile?: string | null;
+}
+
+export interface ImageTowerHooks {
+  /** Progress in words (the calibration, while it runs). */
+  onStatus?: (message: string) => void;
+  /** Replaces the timed runs (tests give controlled timings). */
+  measure?: MeasureSetting;
+  createSession?: SessionFactory;
+}
+
+export async function prepareImageTower(
+  folder: ModelFolder,
+  request: ImageTowerRequest,
+  hooks: ImageTowerHooks = {},
+): Promise<{ model: ClipModel; runtime: EmbeddingRuntime }> {
+  const cores = os.availableParallelism();
+  const firstThreads = request.threads ?? cores;
+  const open = (threads: number, provider: ProviderChoice, maxBatch: number): Promise<ClipModel> =>
+    ClipModel.load(folder, { threads, maxBatch, provider, createSession: hooks.createSession });
+
+  // The largest batch any candidate measures, so one embedImages call is one run.
+  let model = await open(firstThreads, request.provider, request.batchSize ?? 64);
+  const info = await model.visualInfo();
+  const provider = info.provider;
+  const key: CalibrationKey = { modelId: folder.modelId, modelBytes: (await stat(folder.visualModelPath)).size, provider };
+  const remembered = request.calibrationFile ? rememberedSetting(request.calibrationFile, key) : null;
+  const flags = request.threads !== undefined || request.batchSize !== undefined;
+
+  let setting: TowerSetting;
+  let tuning: EmbeddingRuntime['tuning'];
+  if (request.threads !== undefined && request.batchSize !== undefined) {
+    setting = { threads: request.threads, batchSize: request.batchSize };
+    tuning = 'given';
+  } else if (remembered) {
+    setting = { threads: request.threads ?? remembered.threads, batchSize: request.batchSize ?? remembered.batchSize };
+    tuning = 'remembered';
+  } else if (request.calibrationFile && !flags) {
+    hooks.onStatus?.('Measuring the fastest settings on this computer (first run only, a few seconds)…');
+    const candidates = calibrationCandidates(provider, cores);
+    // A model with a fixed batch size runs that size whatever the batch: only its threads are worth measuring.
+    if (info.fixedBatch !== null) candidates.batchSizes = [DEFAULT_BATCH];
+    const { best } = await calibrate(candidates, hooks.measure ?? timedRuns(folder, model, firstThreads, provider, open));
+    await rememberSetting(request.calibrationFile, key, best);
+    setting = { threads: best.threads, batchSize: best.batchSize };
+    tuning = 'calibrated';
+  } else {
+    setting = { threads: firstThreads, batchSize: request.batchSize ?? DEFAULT_BATCH };
+    tuning = flags ? 'given' : 'default';
+  }
+
+  let fallbacks = info.fallbacks;
+  let runsOn: ExecutionProvider = provider;
+  // The open model's batch cap need not match: the pipeline hands it one batch per call.
+  if (setting.threads !== firstThreads) {
+    await model.release();
+    model = await open(setting.threads, provider, setting.batchSize);
+    const reopened = await model.visualInfo();
+    fallbacks = [...fallbacks, ...reopened.fallbacks];
+    runsOn = reopened.provider;
+  }
+  return { model, runtime: { requested: request.provider, provider: runsOn, fallbacks, ...setting, tuning } };
+}
+
+/**
+ * Times the tower at a setting: one untimed run of the batch (first-run allocations), then at least 16 images
+ * timed. Thread counts other than the open model's get a session of their own for the measurement.
+ */
+function timedRuns(
+  folder: ModelFolder,
+  openModel: ClipModel,
+  openThreads: number,
+  provider: ExecutionProvider,
+  open: (threads: number, provider: ProviderChoice, maxBatch: number) => Promise<ClipModel>,
+): MeasureSetting {
+  const { width, height } = folder.preprocessCfg;
+  const image = Float32Array.from({ length: 3 * width * height }, (_, i) => Math.sin(i) * 1.5);
+  return async ({ threads, batchSize }) => {
+    const model = threads === openThreads ? openModel : await open(threads, provider, batchSize);
+    try {
+      const batch = Array.from({ length: batchSize }, () => image);
+      await model.embedImages(batch);
+      const rounds = Math.max(1, Math.ceil(16 / batchSize));
+      const started = performance.now();
+      for (let i = 0; i < rounds; i++) await model.embedImages(batch);
+      return (rounds * batchSize * 1000) / Math.max(1e-3, performance.now() - started);
+    } finally {
+      if (model !== openModel) await model.release();
+    }
+  };
+}
