@@ -177,3 +177,26 @@ export async function nefLike(preview: Buffer, options: TiffOptions & { orientat
     },
   }, options);
 }
+
+/**
+ * A real RAW container with a usable preview: `jpeg` appended to the file, and the little-endian LONG
+ * entries of tags 513/514 that held `offset` and `length` pointed at it.
+ */
+export function withPreviewAppended(raw: Buffer, offset: number, length: number, jpeg: Buffer): Buffer {
+  const entry = (tag: number, value: number): Buffer => {
+    const b = Buffer.alloc(12);
+    b.writeUInt16LE(tag, 0);
+    b.writeUInt16LE(LONG, 2);
+    b.writeUInt32LE(1, 4);
+    b.writeUInt32LE(value, 8);
+    return b;
+  };
+  const out = Buffer.concat([raw, Buffer.alloc(raw.length % 2), jpeg]);
+  const at = raw.length + (raw.length % 2);
+  for (const [tag, from, to] of [[513, offset, at], [514, length, jpeg.length]]) {
+    const where = out.indexOf(entry(tag, from));
+    if (where < 0 || where >= raw.length) throw new Error(`no tag ${tag} holding ${from} in the RAW`);
+    entry(tag, to).copy(out, where);
+  }
+  return out;
+}
