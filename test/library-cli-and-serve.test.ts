@@ -119,3 +119,31 @@ test('a CLI index beside an open LibraryService: the service finds its photos wi
   t.after(() => db.close());
   assert.equal((db.prepare('SELECT count(*) AS n FROM embeddings').get() as { n: number }).n, total, 'one embedding a photo');
 });
+
+test('a run waiting for another process\'s writer lock can be cancelled, and the lock holder\'s name is shown', async (t) => {
+  const root = tempDir(t, 'wait-cancel-');
+  const modelDir = await buildTestModel(path.join(root, 'models', 'tiny-clip'), { dim: 8 });
+  const library = path.join(root, 'library');
+  const service = await LibraryService.open({ libraryDir: library, modelsDir: path.join(root, 'models') });
+  t.after(() => service.close());
+  assert.equal((await service.useModelFolder(modelDir)).state, 'ready');
+
+  // Another process holds the lock (it exits with its parent).
+  const lockModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/main/core/writer-lock.js');
+  const holder = spawn(process.execPath, ['--input-type=module', '-e',
+    `const { acquireWriterLock } = await import(${JSON.stringify(lockModule)}); acquireWriterLock(${JSON.stringify(library)}, 'a test holder'); setInterval(() => {}, 1000);`,
+  ], { stdio: 'ignore' });
+  t.after(() => holder.kill());
+  await until('the holder to take the lock', () => lockOwnerPid(library) === holder.pid, 10_000);
+
+  const ended = waitForIndexing(service);
+  await service.startIndexing();
+  const waiting = await until('the run to wait', async () => {
+    const progress = await service.getIndexingProgress();
+    return progress.state === 'waiting' ? progress : null;
+  }, 10_000);
+  assert.equal(waiting.waitingFor, `a test holder, pid ${holder.pid}`);
+  await service.cancelIndexing();
+  assert.equal((await ended).state, 'cancelled');
+  assert.equal(lockOwnerPid(library), holder.pid, 'the holder still holds the lock');
+});

@@ -18,6 +18,8 @@ import { ModelManager } from './model-manager.js';
 import { SearchEngine } from '../search/search-engine.js';
 import { IndexingController, type LaunchIndexer } from './indexing-controller.js';
 import { trashPhotos } from '../duplicates/duplicates.js';
+import { undoTrashEdit } from '../duplicates/trash-undo.js';
+import type { MergeChoice } from '../catalogue/catalogue.js';
 import { vectorIndexDir } from '../search/vector-store.js';
 import type { ProviderChoice, ProviderSetting } from '../../../shared/types.js';
 import { providerSetting, setProviderSetting } from '../embed/provider-setting.js';
@@ -281,17 +283,17 @@ export class LibraryService implements PhotoSearchApi {
   }
 
   async undoEdit(editId: EditId): Promise<UndoResult> {
-    const result = this.library.catalogue.undoEdit(editId);
+    const trashEdit = this.library.catalogue.listEdits().some((e) => e.id === editId && e.kind === 'trash');
+    const result = trashEdit ? await undoTrashEdit(this.library, editId) : this.library.catalogue.undoEdit(editId);
+    if (trashEdit) this.search_.markStale(); // photos back in the library: their vectors rejoin the index
     this.search_.forgetRanking();
     this.emit({ type: 'library-changed' });
     return result;
   }
 
   async undoLast(): Promise<UndoResult | null> {
-    const result = this.library.catalogue.undoLast();
-    this.search_.forgetRanking();
-    if (result) this.emit({ type: 'library-changed' });
-    return result;
+    const newest = this.library.catalogue.listEdits()[0];
+    return newest ? this.undoEdit(newest.id) : null;
   }
 
   // ---------- indexing ----------
@@ -376,8 +378,9 @@ export class LibraryService implements PhotoSearchApi {
       const keep = this.library.catalogue.getPhoto(keepId);
       if (!keep || keep.status === 'missing') throw new ApiInputError(`the copy to keep (photo ${keepId}) is no longer in the library`);
     }
-    for (const { keepId, trashIds } of choices) this.library.catalogue.mergeCurationInto(keepId, trashIds);
-    return this.trashPhotos(choices.flatMap((c) => c.trashIds));
+    // One edit: the kept copies take the others' tags and rating as the others go to the trash; undone together.
+    const merges = choices.map((c) => ({ keepId: c.keepId, fromIds: c.trashIds }));
+    return this.trash(choices.flatMap((c) => c.trashIds), merges);
   }
 
   async dismissDuplicates(photoIds: PhotoId[]): Promise<void> {
@@ -385,14 +388,19 @@ export class LibraryService implements PhotoSearchApi {
   }
 
   async trashPhotos(photoIds: PhotoId[]): Promise<TrashResult> {
+    return this.trash(photoIds, []);
+  }
+
+  private async trash(photoIds: PhotoId[], merges: MergeChoice[]): Promise<TrashResult> {
     const checked: PhotoId[] = [];
     for (const id of photoIds) if (await this.media.safePath(id)) checked.push(id);
     const accepted = new Set(checked);
-    const result = await trashPhotos(this.library, checked, { moveToTrash: this.options.moveToTrash });
+    const result = await trashPhotos(this.library, checked, { moveToTrash: this.options.moveToTrash, merges });
     const refused = photoIds.filter((id) => !accepted.has(id)).map((id) => ({ id, error: 'not a catalogued photo inside a library folder' }));
     this.duplicates.forget(result.trashed);
     this.search_.markStale();
+    this.search_.forgetRanking();
     this.emit({ type: 'library-changed' });
-    return { trashed: result.trashed, failed: [...result.failed, ...refused] };
+    return { ...result, failed: [...result.failed, ...refused] };
   }
 }
