@@ -235,8 +235,11 @@ export interface TagCount {
 /** An entry in the library's undo history of rating and tag edits. */
 export type EditId = number;
 
-/** What an edit did: set a rating ('rating'), added tags ('tag') or removed them ('untag'). */
-export type EditKind = 'rating' | 'tag' | 'untag';
+/**
+ * What an edit did: set a rating ('rating'), added tags ('tag') or removed them ('untag'), or moved photos to
+ * the system trash ('trash': trashing, or resolving duplicates, whose kept copies took the others' tags and rating).
+ */
+export type EditKind = 'rating' | 'tag' | 'untag' | 'trash';
 
 /** One edit in the undo history (the catalogue keeps the last 20, across restarts). */
 export interface EditRecord {
@@ -244,9 +247,9 @@ export interface EditRecord {
   kind: EditKind;
   /** The rating a 'rating' edit set (0: cleared); null for tag edits. */
   rating: number | null;
-  /** The tags a 'tag' edit added or an 'untag' edit removed. */
+  /** The tags a 'tag' edit added or an 'untag' edit removed (a 'trash' edit: those its kept copies took). */
   tags: string[];
-  /** Photos whose rating the edit changed, or photo–tag links it added or removed. */
+  /** Photos whose rating the edit changed, photo–tag links it added or removed, or photos it trashed. */
   changed: number;
   createdAt: number;
 }
@@ -265,6 +268,10 @@ export interface UndoResult {
   restored: number;
   /** Left as they are: changed again since, or no longer in the catalogue. */
   skipped: number;
+  /** A 'trash' edit: the photos whose files could not be put back, each with why (they stay missing). */
+  notRestored?: { id: PhotoId; path: string; error: string }[];
+  /** A 'trash' edit where the system's trash cannot be restored from (macOS, Windows): what to do instead. */
+  notice?: string;
 }
 
 export interface DuplicateGroup {
@@ -310,6 +317,8 @@ export interface DuplicateChoice {
 
 export interface TrashResult {
   trashed: PhotoId[];
+  /** The undo history entry that puts them back (null: nothing was trashed or merged). */
+  editId: EditId | null;
   failed: { id: PhotoId; error: string }[];
 }
 

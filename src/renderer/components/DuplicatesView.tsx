@@ -1,12 +1,14 @@
 // Duplicates: groups of exact copies and near-identical photos, the suggested keeper highlighted,
-// the others ticked for the system trash (after a confirmation; nothing is ever deleted outright).
+// the others ticked for the system trash (after a confirmation; nothing is ever deleted outright). Its notice
+// offers Undo, as Ctrl+Z does: the files come back from the trash and the kept copies give back what they took.
 // The scan runs in the background (progress, cancel) and its results are kept: the view shows the last
 // results at once, a page of groups at a time, and photos added since are checked by a quicker scan.
 import { useCallback, useEffect, useState } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
-import type { DuplicateChoice, DuplicateGroup, DuplicateScanStatus, PhotoId } from '../../shared/types.js';
+import type { DuplicateChoice, DuplicateGroup, DuplicateScanStatus, EditId, PhotoId } from '../../shared/types.js';
 import { fileName, formatBytes, formatCount, formatDate } from '../format.js';
 import { notify, notifyError } from '../toast.js';
+import { editKey, undoEdits, useUndoShortcut } from '../undo.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { Icon } from './icons.js';
 
@@ -140,13 +142,23 @@ export function DuplicatesView({ client, onTrashed }: Props) {
           .filter((group) => group.photos.length > 1),
       );
       setChosen((current) => new Set([...current].filter((id) => !gone.has(id))));
-      notify(`Moved ${formatCount(result.trashed.length)} photo${result.trashed.length === 1 ? '' : 's'} to the trash`);
+      const { editId } = result;
+      notify(`Moved ${formatCount(result.trashed.length)} photo${result.trashed.length === 1 ? '' : 's'} to the trash`, 'info',
+        editId === null ? {} : { action: { label: 'Undo', run: () => void undo([editId]) }, key: editKey(editId) });
       if (result.failed.length) notify(`${result.failed.length} could not be moved: ${result.failed[0].error}`, 'error');
       onTrashed();
     } catch (error) {
       notifyError(error);
     }
   }
+
+  /** Undoes a trash (these edits, else the newest edit): files back, kept copies' merged tags and rating taken back. */
+  const undo = useCallback(async (editIds: EditId[] | null) => {
+    if ((await undoEdits(client, editIds)).length === 0) return;
+    onTrashed();
+    await load();
+  }, [client, load, onTrashed]);
+  useUndoShortcut(useCallback(() => void undo(null), [undo]));
 
   const toggle = (id: PhotoId) =>
     setChosen((current) => {

@@ -5,12 +5,13 @@
 // count, and each edit's toast offers Undo. Ctrl+Z undoes the newest edit, outside text fields.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
-import type { EditId, EditRecord, EditResult, PhotoId, PhotoSummary, UndoResult } from '../../shared/types.js';
+import type { EditId, EditResult, PhotoId, PhotoSummary } from '../../shared/types.js';
 import type { ResultsSnapshot, ResultsStore } from '../state/results.js';
 import {
   addAll, EMPTY_SELECTION, selectAll, selectionCount, selectOnly, toggle, type Selection,
 } from '../state/selection.js';
-import { dismissKeyed, notify, notifyError } from '../toast.js';
+import { notify, notifyError } from '../toast.js';
+import { editKey, isolate, plural, undoEdits, UNDO_KEY, useUndoShortcut } from '../undo.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { Icon } from './icons.js';
 import { PhotoGrid, type EmptyAction, type GridClick } from './PhotoGrid.js';
@@ -18,9 +19,6 @@ import { SearchNoticeBanner } from './SearchNoticeBanner.js';
 import { StarRating } from './StarRating.js';
 import { TagInput } from './TagInput.js';
 import { Viewer } from './Viewer.js';
-
-/** Wraps user text (a Hebrew tag…) in a bidi isolate so it cannot reorder the sentence around it. */
-const isolate = (text: string) => `\u2068${text}\u2069`;
 
 function focusGrid(): void {
   (document.querySelector('[data-testid="photo-grid"]') as HTMLElement | null)?.focus();
@@ -31,8 +29,6 @@ const BULK_CHUNK = 50_000;
 
 /** Edits of more photos than this ask first. */
 export const CONFIRM_ABOVE = 50;
-
-const UNDO_KEY = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘Z' : 'Ctrl+Z';
 
 interface Question {
   title: string;
@@ -51,30 +47,6 @@ interface EditSpec {
   unchanged: string;
   call(chunk: PhotoId[], partOf: EditId | null): Promise<EditResult>;
   change(item: PhotoSummary): PhotoSummary;
-}
-
-/** Closes the toast of an edit once that edit is undone. */
-const editKey = (editId: EditId) => `edit:${editId}`;
-
-const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
-
-function describeEdit(edit: EditRecord): string {
-  const names = edit.tags.map((tag) => `“${isolate(tag)}”`).join(', ');
-  if (edit.kind === 'rating') return edit.rating ? `rating ${edit.rating}★` : 'clearing ratings';
-  return edit.kind === 'tag' ? `tagging ${names}` : `removing ${names}`;
-}
-
-function undoneMessage(results: UndoResult[]): string {
-  const restored = results.reduce((n, r) => n + r.restored, 0);
-  const skipped = results.reduce((n, r) => n + r.skipped, 0);
-  const what = results[results.length - 1].edit;
-  return `Undid ${describeEdit(what)}: ${plural(restored, 'photo')} restored`
-    + (skipped > 0 ? `; ${plural(skipped, 'was', 'were')} changed again since and kept` : '');
-}
-
-function isTextField(target: EventTarget | null): boolean {
-  const element = target as HTMLElement | null;
-  return !!element && (element.tagName === 'INPUT' || element.tagName === 'TEXTAREA' || element.tagName === 'SELECT' || element.isContentEditable);
 }
 
 interface Props {
@@ -186,23 +158,7 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
       notify(`Wait until “${busyRef.current}” is done, then undo.`);
       return;
     }
-    try {
-      const results: UndoResult[] = [];
-      if (editIds) for (const id of [...editIds].reverse()) results.push(await client.undoEdit(id));
-      else {
-        const result = await client.undoLast();
-        if (result) results.push(result);
-      }
-      if (results.length === 0) {
-        notify('Nothing to undo');
-        return;
-      }
-      for (const result of results) dismissKeyed(editKey(result.edit.id));
-      latest.current.store.refresh();
-      notify(undoneMessage(results));
-    } catch (error) {
-      notifyError(error);
-    }
+    if ((await undoEdits(client, editIds)).length > 0) latest.current.store.refresh();
   }, [client]);
 
   async function applyEdit(spec: EditSpec, ids: PhotoId[]) {
@@ -263,19 +219,8 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
     }, ids);
   }
 
-  // Ctrl+Z (⌘Z) undoes the library's newest edit; text fields keep their own undo, and a dialog has the keys.
-  useEffect(() => {
-    const onKeyDown = (event: KeyboardEvent) => {
-      // Z by its letter, or by its place where the layout has no Latin letters (Hebrew: Ctrl+ז).
-      const z = event.key.toLowerCase() === 'z' || (!/^[a-z]$/i.test(event.key) && event.code === 'KeyZ');
-      if (event.defaultPrevented || !(event.ctrlKey || event.metaKey) || event.shiftKey || event.altKey || !z) return;
-      if (isTextField(event.target) || document.querySelector('.modal')) return;
-      event.preventDefault();
-      void undo(null);
-    };
-    window.addEventListener('keydown', onKeyDown);
-    return () => window.removeEventListener('keydown', onKeyDown);
-  }, [undo]);
+  // Ctrl+Z (⌘Z) undoes the library's newest edit (a trash included).
+  useUndoShortcut(useCallback(() => void undo(null), [undo]));
 
   const rateSelection = useCallback((rating: number) => {
     void targetIds().then((ids) => rate(ids, rating));

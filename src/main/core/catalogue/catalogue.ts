@@ -9,7 +9,8 @@
 //   queries.ts     reading photos, browsing, filters, counts by status, failures, exact duplicates
 //   user-data.ts   ratings and tags, and the undo history of their edits
 //   words.ts       hybrid ranking's word matches (tags, file and folder names, camera, dates) and result dates
-//   curation.ts    decisions about duplicates: pairs that are not, curation moved onto the kept copy
+//   curation.ts    decisions about duplicates: pairs that are not duplicates
+//   trash-edits.ts trashing (and resolving duplicates: the kept copy takes the others' curation) as undoable edits
 //   shared.ts      the SQL fragments and the filter clause the parts share
 import type { EditId, PhotoId, SearchFilters } from '../../../shared/types.js';
 import { openDatabase } from './database.js';
@@ -20,12 +21,14 @@ import { PhotoQueries } from './queries.js';
 import { CataloguePart, hasFilters } from './shared.js';
 import { UserDataStore } from './user-data.js';
 import { CurationStore } from './curation.js';
+import { TrashEditStore, type MergeChoice, type TrashedPhoto } from './trash-edits.js';
 import { WordMatcher } from './words.js';
 
 export { blobToVector, vectorToBlob } from './embeddings.js';
 export type { EmbedOutcome, EmbeddingBatch, ModelRecord, PhotoAsRead, PhotoMetadata, PhotoToEmbed, SavedBatch } from './embeddings.js';
 export type { KnownFile, NewPhoto } from './photos.js';
 export type { StatusCounts } from './queries.js';
+export type { MergeChoice, TrashedPhoto } from './trash-edits.js';
 export { normaliseTags } from './shared.js';
 export { EDIT_HISTORY } from './user-data.js';
 
@@ -36,6 +39,7 @@ export class Catalogue extends CataloguePart {
   private readonly queries: PhotoQueries;
   private readonly words: WordMatcher;
   private readonly curation: CurationStore;
+  private readonly trashEdits: TrashEditStore;
 
   /** `readonly`: a second connection that only reads (no migrations), e.g. for a worker thread. */
   constructor(file: string, options: { readonly?: boolean } = {}) {
@@ -46,6 +50,7 @@ export class Catalogue extends CataloguePart {
     this.queries = new PhotoQueries(this.db, this.userData, this.embeddings);
     this.words = new WordMatcher(this.db);
     this.curation = new CurationStore(this.db);
+    this.trashEdits = new TrashEditStore(this.db, this.userData);
   }
 
   close(): void {
@@ -82,7 +87,6 @@ export class Catalogue extends CataloguePart {
   dismissDuplicatePairs(photoIds: PhotoId[]) { return this.curation.dismissPairs(photoIds); }
   dismissedPairsAmong(photoIds: PhotoId[]) { return this.curation.dismissedAmong(photoIds); }
   allDismissedPairs() { return this.curation.allDismissed(); }
-  mergeCurationInto(keepId: PhotoId, fromIds: PhotoId[]) { return this.curation.mergeInto(keepId, fromIds); }
 
   // ---------- folders and photo rows (photos.ts) ----------
 
@@ -158,5 +162,14 @@ export class Catalogue extends CataloguePart {
   undoEdit(editId: EditId) { return this.userData.undoEdit(editId); }
   undoLast() { return this.userData.undoLast(); }
   listTags(prefix: string) { return this.userData.listTags(prefix); }
+
+  // ---------- trashing as an undoable edit (trash-edits.ts) ----------
+
+  openTrashEdit(photos: TrashedPhoto[], merges: MergeChoice[]) { return this.trashEdits.open(photos, merges); }
+  photoTrashed(editId: EditId, photoId: PhotoId) { return this.trashEdits.trashed(editId, photoId); }
+  photoNotTrashed(editId: EditId, photoId: PhotoId) { return this.trashEdits.notTrashed(editId, photoId); }
+  closeTrashEdit(editId: EditId) { return this.trashEdits.close(editId); }
+  readTrashEdit(editId: EditId) { return this.trashEdits.read(editId); }
+  undoTrashEdit(editId: EditId, back: PhotoId[]) { return this.trashEdits.undo(editId, back); }
   tagsFor(photoIds: PhotoId[]) { return this.userData.tagsFor(photoIds); }
 }

@@ -250,6 +250,47 @@ ${COUNTER_TRIGGERS}
       CREATE INDEX photos_folder_browse ON photos(folder_id, coalesce(taken_at, mtime_ms) DESC, id DESC) WHERE status != 'missing';
     `,
   },
+  {
+    version: 10,
+    name: 'undo of trash',
+    // Trashing (and resolving duplicates) joins the undo history as 'trash' edits: each photo it trashes, with
+    // its path, size and status before, recorded before its file is moved (a row whose file never moved is
+    // simply found at its path by undo); and the rating each kept copy took from its copies, with the rating
+    // it had (the tags it took are edit_tags rows, as for a 'tag' edit). The edits table is rebuilt for the
+    // new kind, keeping its ids and its AUTOINCREMENT counter.
+    up: `
+      CREATE TEMP TABLE edits_sequence AS SELECT seq FROM sqlite_sequence WHERE name = 'edits';
+      CREATE TABLE edits_v10 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL CHECK (kind IN ('rating', 'tag', 'untag', 'trash')),
+        rating INTEGER CHECK (rating BETWEEN 0 AND 5),
+        tags TEXT NOT NULL DEFAULT '[]',
+        changed INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL
+      );
+      INSERT INTO edits_v10(id, kind, rating, tags, changed, created_at) SELECT id, kind, rating, tags, changed, created_at FROM edits;
+      DROP TABLE edits;
+      ALTER TABLE edits_v10 RENAME TO edits;
+      DELETE FROM sqlite_sequence WHERE name = 'edits';
+      INSERT INTO sqlite_sequence(name, seq) SELECT 'edits', seq FROM temp.edits_sequence;
+      DROP TABLE temp.edits_sequence;
+      CREATE TABLE edit_trash (
+        edit_id INTEGER NOT NULL,
+        photo_id INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        PRIMARY KEY (edit_id, photo_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE edit_merged_ratings (
+        edit_id INTEGER NOT NULL,
+        photo_id INTEGER NOT NULL,
+        previous INTEGER NOT NULL CHECK (previous BETWEEN 0 AND 5),
+        merged INTEGER NOT NULL CHECK (merged BETWEEN 1 AND 5),
+        PRIMARY KEY (edit_id, photo_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
 
 /**

@@ -1,4 +1,4 @@
-// The catalogue's user data: ratings and tags, and the undo history of their edits (migration 6). Never
+// The catalogue's user data: ratings and tags, and the undo history of their edits (migration 7). Never
 // dropped by rescans; a missing photo keeps its own.
 //
 // Every edit records, in the same transaction and with one INSERT … SELECT, exactly what it replaces: the
@@ -12,7 +12,7 @@ import { CataloguePart, likeEscape, normaliseTags } from './shared.js';
 /** How many edits the undo history keeps; older ones are forgotten as new ones are made. */
 export const EDIT_HISTORY = 20;
 
-interface EditRow {
+export interface EditRow {
   id: number;
   kind: EditKind;
   rating: number | null;
@@ -21,7 +21,7 @@ interface EditRow {
   created_at: number;
 }
 
-interface Tag {
+export interface Tag {
   id: number;
   name: string;
 }
@@ -152,7 +152,9 @@ export class UserDataStore extends CataloguePart {
   undoEdit(editId: EditId): UndoResult {
     return this.transaction(() => {
       const row = this.db.prepare('SELECT * FROM edits WHERE id = ?').get(editId) as EditRow | undefined;
-      if (!row) throw new ApiInputError(`that edit cannot be undone any more: it was undone already, or is older than the last ${EDIT_HISTORY} edits`);
+      if (!row) throw missingEdit();
+      // Its files have to be found in the trash first: undoTrashEdit (duplicates/trash-undo.ts) does that.
+      if (row.kind === 'trash') throw new Error(`edit ${editId} moved photos to the trash: undo it with undoTrashEdit`);
       let restored = 0;
       if (row.kind === 'rating') {
         const rating = row.rating ?? 0;
@@ -186,7 +188,7 @@ export class UserDataStore extends CataloguePart {
           this.dropUnusedTags([tag]);
         }
       }
-      this.forgetEdits('id = ?', 'edit_id = ?', editId);
+      this.forgetEdit(editId);
       return { edit: toRecord(row), restored, skipped: Math.max(0, row.changed - restored) };
     });
   }
@@ -214,21 +216,30 @@ export class UserDataStore extends CataloguePart {
       return { editId: edit.id, changed: 0 };
     }
     this.db.prepare('UPDATE edits SET changed = changed + ? WHERE id = ?').run(changed, edit.id);
-    if (edit.isNew) {
-      const oldestKept = this.db.prepare('SELECT id FROM edits ORDER BY id DESC LIMIT 1 OFFSET ?').pluck().get(EDIT_HISTORY - 1) as number | undefined;
-      if (oldestKept !== undefined) this.forgetEdits('id < ?', 'edit_id < ?', oldestKept);
-    }
+    if (edit.isNew) this.trimHistory();
     return { editId: edit.id, changed };
+  }
+
+  /** Forgets the edits older than the newest EDIT_HISTORY. */
+  trimHistory(): void {
+    const oldestKept = this.db.prepare('SELECT id FROM edits ORDER BY id DESC LIMIT 1 OFFSET ?').pluck().get(EDIT_HISTORY - 1) as number | undefined;
+    if (oldestKept !== undefined) this.forgetEdits('id < ?', 'edit_id < ?', oldestKept);
+  }
+
+  /** Forgets one edit and its journal (it was undone). */
+  forgetEdit(editId: EditId): void {
+    this.forgetEdits('id = ?', 'edit_id = ?', editId);
   }
 
   private forgetEdits(editsWhere: string, journalWhere: string, value: number): void {
     this.db.prepare(`DELETE FROM edits WHERE ${editsWhere}`).run(value);
-    this.db.prepare(`DELETE FROM edit_ratings WHERE ${journalWhere}`).run(value);
-    this.db.prepare(`DELETE FROM edit_tags WHERE ${journalWhere}`).run(value);
+    for (const journal of ['edit_ratings', 'edit_tags', 'edit_trash', 'edit_merged_ratings']) {
+      this.db.prepare(`DELETE FROM ${journal} WHERE ${journalWhere}`).run(value);
+    }
   }
 
   /** The catalogue's tags for these names (in the case first stored), each tag once. */
-  private findTags(names: string[]): Tag[] {
+  findTags(names: string[]): Tag[] {
     const find = this.db.prepare('SELECT id, name FROM tags WHERE name = ?');
     const out = new Map<number, Tag>();
     for (const name of names) {
@@ -239,7 +250,7 @@ export class UserDataStore extends CataloguePart {
   }
 
   /** Deletes those of these tags that no photo has any more. */
-  private dropUnusedTags(tags: Tag[]): void {
+  dropUnusedTags(tags: Tag[]): void {
     const drop = this.db.prepare('DELETE FROM tags WHERE id = ? AND NOT EXISTS (SELECT 1 FROM photo_tags WHERE tag_id = ?)');
     for (const tag of tags) drop.run(tag.id, tag.id);
   }
@@ -269,6 +280,10 @@ export class UserDataStore extends CataloguePart {
   }
 }
 
-function toRecord(row: EditRow): EditRecord {
+export function missingEdit(): ApiInputError {
+  return new ApiInputError(`that edit cannot be undone any more: it was undone already, or is older than the last ${EDIT_HISTORY} edits`);
+}
+
+export function toRecord(row: EditRow): EditRecord {
   return { id: row.id, kind: row.kind, rating: row.rating, tags: JSON.parse(row.tags) as string[], changed: row.changed, createdAt: row.created_at };
 }

@@ -1,0 +1,45 @@
+// Undoing a 'trash' edit: each trashed file is put back at its path from the system trash where the platform
+// allows it (trash-restore.ts), then, in one catalogue transaction, the photos whose files are back become
+// visible again (their rating, tags and vector never left) and the kept copies of a duplicate resolution give
+// back the tags and rating they took. A file that cannot be put back (its path taken, the trash emptied) is
+// named with the reason and its photo stays missing. Files move first: a kill before the transaction leaves
+// the edit in the history, and undoing it again finds those files already back.
+import { stat } from 'node:fs/promises';
+import type { EditId, PhotoId, UndoResult } from '../../../shared/types.js';
+import type { Library } from '../library.js';
+import { systemTrash, type SystemTrash } from './trash-restore.js';
+
+export async function undoTrashEdit(library: Library, editId: EditId, trash: SystemTrash = systemTrash()): Promise<UndoResult> {
+  const catalogue = library.catalogue;
+  const { photos } = catalogue.readTrashEdit(editId);
+  const back: PhotoId[] = [];
+  const notRestored: { id: PhotoId; path: string; error: string }[] = [];
+  for (const trashed of photos) {
+    const now = catalogue.getPhoto(trashed.photoId);
+    if (!now) {
+      notRestored.push({ id: trashed.photoId, path: trashed.path, error: 'no longer in the catalogue' });
+      continue;
+    }
+    const onDisk = await stat(trashed.path).catch(() => null);
+    // Never moved (an interrupted trash), or put back by hand and rescanned.
+    if (now.status !== 'missing' && now.path === trashed.path && onDisk) {
+      back.push(trashed.photoId);
+      continue;
+    }
+    if (!trash.canRestore) {
+      if (onDisk?.size === trashed.size) back.push(trashed.photoId); // put back by hand
+      else notRestored.push({ id: trashed.photoId, path: trashed.path, error: `restore it from the ${trash.name} yourself` });
+      continue;
+    }
+    const outcome = await trash.restore(trashed.path, trashed.size);
+    if (outcome.restored) back.push(trashed.photoId);
+    else notRestored.push({ id: trashed.photoId, path: trashed.path, error: outcome.error });
+  }
+  const { edit, visible } = catalogue.undoTrashEdit(editId, back);
+  const result: UndoResult = { edit, restored: visible, skipped: photos.length - visible, notRestored };
+  if (!trash.canRestore && notRestored.length > 0) {
+    result.notice = `This system does not let apps take files out of the ${trash.name}: restore the files from the ${trash.name} yourself. `
+      + 'Back in their folders, they show again with their ratings and tags.';
+  }
+  return result;
+}
