@@ -95,6 +95,30 @@ test('raw: Panasonic RW2 (magic 0x55, JPEG as the value of tag 0x2e) and Fujifil
   assert.equal(await redCorner(await renderJpeg(raf, 600, 90)), 'bottom-right');
 });
 
+test('raw: previews in maker notes: Olympus ORF (offsets from the maker note) and Pentax PEF (from the file)', async () => {
+  const jpeg = await quadrantJpeg(640, 480);
+  const sensor = { 262: [32803], 259: [1] };
+  // Olympus: the preview sits inside the maker note's own data here, its offset counted from the maker note.
+  for (const littleEndian of [true, false]) {
+    const settings: TiffIfd = { entries: { 0x100: [1], 0x101: { at: jpeg }, 0x102: [jpeg.length] } };
+    const makerNote = buildTiff({ entries: { 0x2020: { ifds: [settings] } } }, { littleEndian, header: Buffer.from(`OLYMPUS\0${littleEndian ? 'II' : 'MM'}\x03\0`, 'latin1') });
+    const orf = buildTiff({ entries: { ...sensor, 271: 'OM Digital Solutions', 274: [6], 34665: { ifds: [{ entries: { 37500: makerNote } }] } } }, { magic: 0x4f52 });
+    const found = await preview(orf);
+    assert.equal(found?.format, 'orf');
+    assert.deepEqual([found?.width, found?.height], [640, 480]);
+    assert.equal(await redCorner(await renderJpeg(orf, 640, 90)), 'top-right');
+  }
+  // Pentax: offsets from the file's start, so the maker note is built twice: the second time knowing where the JPEG landed.
+  const pef = (start: number): Buffer => {
+    const makerNote = buildTiff({ entries: { 0x0003: { long: jpeg.length }, 0x0004: { long: start } } }, { littleEndian: false, header: Buffer.from('AOC\0MM', 'latin1') });
+    return buildTiff({ entries: { ...sensor, 271: 'PENTAX', 34665: { ifds: [{ entries: { 37500: makerNote } }] }, 50000: { at: jpeg } } });
+  };
+  const placed = pef(pef(0).indexOf(jpeg));
+  const found = await preview(placed);
+  assert.equal(found?.format, 'pef');
+  assert.deepEqual([found?.width, found?.height], [640, 480]);
+});
+
 test('raw: Canon CR3 uses the PRVW preview over the THMB thumbnail, turned by CMT1\'s orientation', async () => {
   const cr3 = buildCr3({ preview: await quadrantJpeg(540, 360), thumbnail: await quadrantJpeg(160, 120), orientation: 6 });
   const found = await preview(cr3);

@@ -36,6 +36,8 @@ export interface TiffOptions {
   magic?: number;
   /** Bytes after the 8-byte header (CR2: "CR", version, raw IFD offset). */
   extraHeader?: Buffer;
+  /** Bytes in place of the 8-byte TIFF header, IFD0 right after them (maker notes: "OLYMPUS\0II\x03\0"). */
+  header?: Buffer;
 }
 
 function tagsOf(ifd: TiffIfd): number[] {
@@ -56,7 +58,7 @@ export function buildTiff(ifd0: TiffIfd, options: TiffOptions = {}): Buffer {
   collect(ifd0);
 
   const ifdOffset = new Map<TiffIfd, number>();
-  let end = 8 + extra.length;
+  let end = (options.header?.length ?? 8) + extra.length;
   for (const ifd of ifds) {
     ifdOffset.set(ifd, end);
     end += 2 + 12 * tagsOf(ifd).length + 4;
@@ -104,7 +106,7 @@ export function buildTiff(ifd0: TiffIfd, options: TiffOptions = {}): Buffer {
     parts.push(u32(next));
     dirs.push(Buffer.concat(parts));
   }
-  const header = Buffer.concat([Buffer.from(le ? 'II' : 'MM', 'latin1'), u16(options.magic ?? 42), u32(ifdOffset.get(ifd0)!)]);
+  const header = options.header ?? Buffer.concat([Buffer.from(le ? 'II' : 'MM', 'latin1'), u16(options.magic ?? 42), u32(ifdOffset.get(ifd0)!)]);
   return Buffer.concat([header, extra, ...dirs, ...data]);
 }
 

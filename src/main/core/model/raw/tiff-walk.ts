@@ -4,17 +4,19 @@
 // libvips). Hostile files: every offset is clamped to the source, each directory is visited once (loops
 // end), at most MAX_IFDS directories and MAX_ENTRIES entries each are read.
 import type { ByteSource } from './byte-source.js';
+import { makerNotePreviews } from './makernotes.js';
+import { TiffReader, type ByteRange } from './tiff-reader.js';
+
+export type { ByteRange } from './tiff-reader.js';
 
 export const MAX_IFDS = 64;
-const MAX_ENTRIES = 1024;
-/** Values read from one entry at most (SubIFD lists, strip lists). */
-const MAX_VALUES = 256;
 
 const TAG = {
   newSubfileType: 254, compression: 259, photometric: 262, make: 271, stripOffsets: 273, orientation: 274,
   stripByteCounts: 279, subIfds: 330, jpegOffset: 513, jpegLength: 514, exifIfd: 34665, dngVersion: 50706,
   /** Panasonic RW2: the camera's JPEG, stored whole as the entry's value. */
   panasonicJpgFromRaw: 46,
+  makerNote: 37500,
 } as const;
 
 /** TIFF compressions meaning JPEG data (old-style and new-style JPEG). */
@@ -23,13 +25,6 @@ const JPEG_COMPRESSION = new Set([6, 7]);
 const SENSOR_PHOTOMETRIC = new Set([32803, 34892]);
 /** Compression codes at and above this are vendor RAW codecs (Sony 32767, Nikon 34713, Pentax 65535…). */
 const VENDOR_COMPRESSION = 32767;
-
-const TYPE_SIZES: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4 };
-
-export interface ByteRange {
-  offset: number;
-  length: number;
-}
 
 export interface TiffFindings {
   /** Byte ranges that a directory says hold JPEG data (not validated yet). */
@@ -42,70 +37,6 @@ export interface TiffFindings {
   hasSensorData: boolean;
   /** A range a directory named ended past the end of the file (a truncated copy, or a hostile one). */
   pastEnd: boolean;
-}
-
-interface Entry {
-  type: number;
-  count: number;
-  /** Where the value lies: inside the entry (4 bytes) when it fits, else at the offset it holds. */
-  valueAt: number;
-}
-
-class TiffReader {
-  constructor(
-    readonly source: ByteSource,
-    readonly littleEndian: boolean,
-  ) {}
-
-  u16(b: Buffer, at: number): number {
-    return this.littleEndian ? b.readUInt16LE(at) : b.readUInt16BE(at);
-  }
-
-  u32(b: Buffer, at: number): number {
-    return this.littleEndian ? b.readUInt32LE(at) : b.readUInt32BE(at);
-  }
-
-  /** The entries of the directory at `offset` and the offset of the next one (0: none); null if unreadable. */
-  async directory(offset: number): Promise<{ entries: Map<number, Entry>; next: number } | null> {
-    const countBytes = await this.source.read(offset, 2);
-    if (countBytes.length < 2) return null;
-    const count = Math.min(this.u16(countBytes, 0), MAX_ENTRIES);
-    if (count === 0) return null;
-    const raw = await this.source.read(offset + 2, count * 12 + 4);
-    const whole = Math.floor(raw.length / 12);
-    const entries = new Map<number, Entry>();
-    for (let i = 0; i < Math.min(count, whole); i++) {
-      const at = i * 12;
-      const type = this.u16(raw, at + 2);
-      const entryCount = this.u32(raw, at + 4);
-      const size = (TYPE_SIZES[type] ?? 0) * entryCount;
-      if (size === 0) continue;
-      const valueAt = size <= 4 ? offset + 2 + at + 8 : this.u32(raw, at + 8);
-      entries.set(this.u16(raw, at), { type, count: entryCount, valueAt });
-    }
-    const next = raw.length >= count * 12 + 4 && whole >= count ? this.u32(raw, count * 12) : 0;
-    return { entries, next };
-  }
-
-  /** Unsigned integer values of a BYTE, SHORT, LONG or IFD entry (at most MAX_VALUES). */
-  async numbers(entry: Entry | undefined): Promise<number[]> {
-    if (!entry || ![1, 3, 4, 13].includes(entry.type)) return [];
-    const size = TYPE_SIZES[entry.type];
-    const count = Math.min(entry.count, MAX_VALUES);
-    const bytes = await this.source.read(entry.valueAt, count * size);
-    const out: number[] = [];
-    for (let at = 0; at + size <= bytes.length; at += size) {
-      out.push(size === 1 ? bytes[at] : size === 2 ? this.u16(bytes, at) : this.u32(bytes, at));
-    }
-    return out;
-  }
-
-  async text(entry: Entry | undefined): Promise<string | null> {
-    if (!entry || entry.type !== 2) return null;
-    const bytes = await this.source.read(entry.valueAt, Math.min(entry.count, 256));
-    const text = bytes.toString('latin1').split('\0')[0].trim();
-    return text || null;
-  }
 }
 
 /** Byte order and magic number of a TIFF-structured file, or null when it is not one. */
@@ -158,6 +89,8 @@ export async function walkTiff(source: ByteSource, header: { littleEndian: boole
     }
     const embedded = entries.get(TAG.panasonicJpgFromRaw);
     if (isIfd0 && embedded && embedded.type === 7) add(embedded.valueAt, embedded.count);
+    const makerNote = entries.get(TAG.makerNote);
+    if (makerNote) for (const range of await makerNotePreviews(source, makerNote.valueAt, header.littleEndian)) add(range.offset, range.length);
 
     queue.push(...(await reader.numbers(entries.get(TAG.subIfds))));
     const [exif] = await reader.numbers(entries.get(TAG.exifIfd));
