@@ -70,6 +70,7 @@ export const apiArgSchemas = {
   setExecutionProvider: z.tuple([z.enum(PROVIDER_CHOICES)]),
   getModelStatus: none,
   downloadModel: z.tuple([z.string().regex(/^[\w.-]+\/[\w.-]+$/).nullable()]),
+  previewModelFolder: z.tuple([absolutePath]),
   useModelFolder: z.tuple([absolutePath]),
   getDuplicates: z.tuple([z.number().int().min(0).max(10_000_000), z.number().int().min(1).max(500)]),
   startDuplicateScan: none,

@@ -2,7 +2,7 @@
 // Desktop's shared IPC type file). Electron's preload and web mode's HTTP client both implement
 // PhotoSearchClient; the main process and the web server both dispatch to one PhotoSearchApi.
 import type {
-  DuplicateChoice, DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
+  DuplicateChoice, DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, ModelSwitchPreview, PhotoDetail,
   PhotoId, SearchFilters, SearchRequest, SearchResponse, SimilarRequest, TagCount, TimelineMonth, TrashResult, ApiEvent,
 } from './types.js';
 import type { EditId, EditRecord, EditResult, UndoResult } from './types.js';
@@ -51,6 +51,8 @@ export interface PhotoSearchApi {
 
   getModelStatus(): Promise<ModelStatus>;
   downloadModel(modelId: string | null): Promise<void>;
+  /** What switching to a model folder would cost (nothing changes): ask before useModelFolder. */
+  previewModelFolder(path: string): Promise<ModelSwitchPreview>;
   useModelFolder(path: string): Promise<ModelStatus>;
 
   /** Kept duplicate groups (exact copies first), a page at a time, with the scan's state. */
@@ -77,7 +79,7 @@ export type ApiResult<M extends ApiMethod> = Awaited<ReturnType<PhotoSearchApi[M
 export const API_METHODS = Object.keys({
   getStatus: 1, listFolders: 1, addFolder: 1, removeFolder: 1, pickFolder: 1, search: 1, findSimilar: 1, getPhoto: 1, getTimeline: 1,
   setRating: 1, addTags: 1, removeTags: 1, listTags: 1, listEdits: 1, undoEdit: 1, undoLast: 1, startIndexing: 1, pauseIndexing: 1, resumeIndexing: 1,
-  cancelIndexing: 1, getIndexingProgress: 1, listFailed: 1, getModelStatus: 1, downloadModel: 1, useModelFolder: 1,
+  cancelIndexing: 1, getIndexingProgress: 1, listFailed: 1, getModelStatus: 1, downloadModel: 1, previewModelFolder: 1, useModelFolder: 1,
   getDuplicates: 1, startDuplicateScan: 1, cancelDuplicateScan: 1, resolveDuplicates: 1, dismissDuplicates: 1, trashPhotos: 1,
   getExecutionProvider: 1, setExecutionProvider: 1,
 } satisfies Record<ApiMethod, 1>) as ApiMethod[];

@@ -201,6 +201,23 @@ export interface ModelStatus {
   textModel?: { modelId: string; state: 'downloading' | 'ready' | 'error'; progress?: DownloadProgress; error?: string };
 }
 
+/** What choosing a model folder would do, asked before switching (LibraryService.previewModelFolder). */
+export interface ModelSwitchPreview {
+  /** The id its vectors are (or would be) stored under: an existing one when these weights were used before. */
+  modelId: string;
+  /** It is the library's current model already. */
+  isCurrent: boolean;
+  /** Photos to embed with it before search reads its vectors (0: switching costs nothing). */
+  photosToEmbed: number;
+  /** This machine's measured speed (last indexing run), the estimate's basis; null before any run. */
+  photosPerSecond: number | null;
+  /** The model of that measurement. */
+  speedModelId: string | null;
+  estimatedSeconds: number | null;
+  /** The model search keeps reading until the new one is complete; null when it would switch at once. */
+  searchKeeps: string | null;
+}
+
 export interface LibraryStatus {
   photos: number;
   embedded: number;
@@ -208,6 +225,12 @@ export interface LibraryStatus {
   failed: number;
   missing: number;
   modelId: string | null;
+  /**
+   * The model search reads vectors of, when not modelId: after a switch, the earlier model answers until the
+   * current one has embedded every photo (`searchEmbedded` of its vectors are in use meanwhile).
+   */
+  searchModelId?: string;
+  searchEmbedded?: number;
   folders: LibraryFolder[];
   /** Library folders no scan has covered since they were added (or since the start, when watching). */
   foldersNotScanned: number;

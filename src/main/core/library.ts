@@ -6,6 +6,7 @@ import { cleanStaleScratch, type ScratchCleanup } from './scratch.js';
 
 const MODEL_ID = 'model_id';
 const MODEL_DIR = 'model_dir';
+const SEARCH_MODEL_ID = 'search_model_id';
 
 /** There is no library (no catalogue) at the path given. */
 export class LibraryNotFoundError extends Error {
@@ -44,7 +45,7 @@ export class Library {
     return new Library(paths);
   }
 
-  /** The model the library searches and indexes with, if one was chosen. */
+  /** The model the library indexes with (and searches with, see searchModel), if one was chosen. */
   get currentModel(): (ModelRecord & { dir: string | null }) | null {
     const id = this.catalogue.getSetting(MODEL_ID);
     if (!id) return null;
@@ -52,13 +53,41 @@ export class Library {
     return record ? { ...record, dir: this.catalogue.getSetting(MODEL_DIR) } : null;
   }
 
-  /** Makes a model current (registering it); dir is where its ONNX files are, when known. */
+  /**
+   * The model whose vectors search reads: the current one, except after a switch to a model that still has
+   * photos to embed, when the model used before it goes on answering until the new one is complete. Derived
+   * from the counts each time, so it changes over by itself when the last photo is embedded.
+   */
+  get searchModel(): (ModelRecord & { dir: string | null }) | null {
+    const current = this.currentModel;
+    const earlierId = this.catalogue.getSetting(SEARCH_MODEL_ID);
+    if (!current || !earlierId || earlierId === current.id) return current;
+    const earlier = this.catalogue.getModel(earlierId);
+    if (!earlier || this.catalogue.countToEmbed(current.id) === 0) return current;
+    return { ...earlier, dir: this.catalogue.modelDir(earlierId) };
+  }
+
+  /**
+   * Makes a model current (registering it); dir is where its ONNX files are, when known. Search stays on the
+   * model it used (see searchModel) when that one has more vectors than the new one: switching never leaves
+   * search with nothing, and switching back to it costs nothing.
+   */
   useModel(model: ModelRecord, dir: string | null): void {
     this.catalogue.transaction(() => {
+      const searched = this.searchModel;
+      if (searched?.dir) this.catalogue.rememberModelDir(searched.id, searched.dir);
       this.catalogue.registerModel(model);
       this.catalogue.setSetting(MODEL_ID, model.id);
       this.catalogue.setSetting(MODEL_DIR, dir);
+      const keepSearching = searched !== null && searched.id !== model.id &&
+        this.catalogue.countEmbeddings(searched.id) > this.catalogue.countEmbeddings(model.id);
+      this.catalogue.setSetting(SEARCH_MODEL_ID, keepSearching ? searched.id : null);
     });
+  }
+
+  /** Search stops using an earlier model (its files are gone): it reads the current model's vectors. */
+  stopSearchingEarlierModel(): void {
+    this.catalogue.setSetting(SEARCH_MODEL_ID, null);
   }
 
   close(): void {

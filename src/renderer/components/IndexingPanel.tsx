@@ -143,8 +143,13 @@ export function IndexingPanel({ client, progress, status, modelReady }: Props) {
       )}
       {status && (
         <p className="muted" data-testid="library-counts">
-          Library: {formatCount(status.photos)} photos, {formatCount(status.embedded)} searchable, {formatCount(status.pending)} waiting
+          Library: {formatCount(status.photos)} photos, {formatCount(status.searchEmbedded ?? status.embedded)} searchable, {formatCount(status.pending)} waiting
           {status.missing > 0 && `, ${formatCount(status.missing)} missing`}.
+        </p>
+      )}
+      {status?.searchModelId && (
+        <p className="muted" data-testid="search-model">
+          Search uses {status.searchModelId} until {status.modelId} has embedded every photo ({formatCount(status.embedded)} done).
         </p>
       )}
       {status?.watchFallback && (

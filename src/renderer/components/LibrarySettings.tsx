@@ -1,10 +1,10 @@
 // Library folders and the CLIP model: used by the first-run screen and by the settings drawer.
 import { useEffect, useId, useState } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
-import type { LibraryFolder, ModelStatus, ProviderChoice, ProviderSetting } from '../../shared/types.js';
+import type { LibraryFolder, ModelStatus, ModelSwitchPreview, ProviderChoice, ProviderSetting } from '../../shared/types.js';
 import { PROVIDER_CHOICES } from '../../shared/types.js';
 import type { ClientKind } from '../api/client.js';
-import { formatBytes, formatCount } from '../format.js';
+import { formatBytes, formatCount, formatDuration } from '../format.js';
 import { notify, notifyError } from '../toast.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { Icon } from './icons.js';
@@ -168,9 +168,29 @@ interface ModelProps {
   onChanged(status: ModelStatus): void;
 }
 
+/** What switching to a model folder costs, in words: photos to embed, the time at this computer's speed, search meanwhile. */
+function switchMessage(preview: ModelSwitchPreview): string {
+  const estimate = preview.estimatedSeconds !== null && preview.photosPerSecond !== null
+    ? `, ${preview.estimatedSeconds < 60 ? 'under a minute' : `about ${formatDuration(preview.estimatedSeconds)}`} at the ` +
+      `${preview.photosPerSecond.toFixed(1)} photos/s indexing last ran at on this computer`
+    : '';
+  const meanwhile = preview.searchKeeps
+    ? ` Search keeps using ${preview.searchKeeps} until every photo is done.`
+    : '';
+  return `${preview.modelId} needs its own vectors: ${formatCount(preview.photosToEmbed)} photos will be embedded again in the ` +
+    `background${estimate}.${meanwhile} Each model keeps its vectors, so switching back later costs nothing.`;
+}
+
 export function ModelSection({ client, kind, model, onChanged }: ModelProps) {
   const downloading = model?.state === 'downloading';
   const progress = model?.progress;
+  /** A switch that re-embeds photos, waiting for the user's yes. */
+  const [switching, setSwitching] = useState<{ path: string; preview: ModelSwitchPreview } | null>(null);
+  async function useFolder(path: string): Promise<void> {
+    const status = await client.useModelFolder(path);
+    onChanged(status);
+    if (status.state === 'ready') notify(`Using ${status.modelId}`);
+  }
   return (
     <section className="settings-section" aria-labelledby="model-heading" data-testid="model-section">
       <h3 id="model-heading"><Icon name="search" /> Search model</h3>
@@ -212,8 +232,27 @@ export function ModelSection({ client, kind, model, onChanged }: ModelProps) {
         testId="model-folder"
         kind={kind}
         client={client}
-        onSubmit={async (path) => onChanged(await client.useModelFolder(path))}
+        onSubmit={async (path) => {
+          // Before the first model there is nothing to lose; after it, a model that re-embeds asks first.
+          const preview = model?.state === 'ready' ? await client.previewModelFolder(path) : null;
+          if (preview && !preview.isCurrent && preview.photosToEmbed > 0) setSwitching({ path, preview });
+          else await useFolder(path);
+        }}
       />
+      {switching && (
+        <ConfirmDialog
+          title={`Switch to ${switching.preview.modelId}?`}
+          message={switchMessage(switching.preview)}
+          confirmLabel="Switch model"
+          onCancel={() => setSwitching(null)}
+          onConfirm={() => {
+            const { path } = switching;
+            setSwitching(null);
+            // Confirmed: the new model's vectors are made now, in the background.
+            void useFolder(path).then(() => client.startIndexing()).catch(notifyError);
+          }}
+        />
+      )}
     </section>
   );
 }

@@ -19,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
   const k = positiveInt(values.k, 'k', 10);
   if (k > RANKED_LIMIT) throw new UsageError(`-k is at most ${RANKED_LIMIT}`);
   const library = Library.openExisting(libraryDirFrom(values.library));
-  const model = library.currentModel;
+  const model = library.searchModel;
   if (!model?.dir) {
     library.close();
     throw new Error(`library ${library.paths.dir} has no model yet: run photo-search index <folder> --model DIR first`);

@@ -10,9 +10,14 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const model = library.currentModel;
     const counts = library.catalogue.statusCounts(model?.id ?? null);
+    const searched = library.searchModel;
+    const searching = searched && searched.id !== model?.id
+      ? { id: searched.id, embedded: library.catalogue.countEmbeddings(searched.id) } : null;
     const status = {
       library: library.paths.dir,
       model: model ? { id: model.id, dim: model.dim, dir: model.dir } : null,
+      // Search reads an earlier model's vectors until the current one has embedded every photo.
+      ...(searching ? { searchModel: searching } : {}),
       ...counts,
       folders: library.catalogue.listFolders(),
     };
@@ -21,6 +26,7 @@ export async function run(argv: string[]): Promise<number> {
     } else {
       console.log(`library   ${status.library}`);
       console.log(`model     ${model ? `${model.id} (${model.dim}-d)` : 'none yet (index with --model DIR or --model-id ID)'}`);
+      if (searching) console.log(`search    ${searching.id} (${searching.embedded} photos) until ${model!.id} has embedded them all`);
       console.log(`photos    ${counts.photos}`);
       console.log(`embedded  ${counts.embedded}`);
       console.log(`pending   ${counts.pending}`);

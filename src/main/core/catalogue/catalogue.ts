@@ -14,7 +14,7 @@
 //   shared.ts      the SQL fragments and the filter clause the parts share
 import type { EditId, PhotoId, SearchFilters } from '../../../shared/types.js';
 import { openDatabase } from './database.js';
-import { EmbeddingStore, type EmbedOutcome, type ModelRecord } from './embeddings.js';
+import { EmbeddingStore, type EmbedOutcome, type ModelCandidate, type ModelRecord } from './embeddings.js';
 import { COUNT_ALL, COUNTER_TRIGGER_NAMES, COUNTER_TRIGGERS } from './migrations.js';
 import { type NewPhoto, PhotoStore } from './photos.js';
 import { PhotoQueries } from './queries.js';
@@ -25,7 +25,7 @@ import { TrashEditStore, type MergeChoice, type TrashedPhoto } from './trash-edi
 import { WordMatcher } from './words.js';
 
 export { blobToVector, vectorToBlob } from './embeddings.js';
-export type { EmbedOutcome, EmbeddingBatch, ModelRecord, PhotoAsRead, PhotoMetadata, PhotoToEmbed, SavedBatch } from './embeddings.js';
+export type { EmbedOutcome, EmbeddingBatch, ModelCandidate, ModelRecord, PhotoAsRead, PhotoMetadata, PhotoToEmbed, SavedBatch } from './embeddings.js';
 export type { KnownFile, NewPhoto } from './photos.js';
 export type { StatusCounts } from './queries.js';
 export type { MergeChoice, TrashedPhoto } from './trash-edits.js';
@@ -111,6 +111,10 @@ export class Catalogue extends CataloguePart {
   // ---------- models and embeddings (embeddings.ts) ----------
 
   registerModel(model: ModelRecord) { return this.embeddings.registerModel(model); }
+  resolveModel(candidate: ModelCandidate) { return this.embeddings.resolveModel(candidate); }
+  findModel(candidate: ModelCandidate) { return this.embeddings.findModel(candidate); }
+  modelDir(modelId: string) { return this.embeddings.modelDir(modelId); }
+  rememberModelDir(modelId: string, dir: string) { return this.embeddings.rememberModelDir(modelId, dir); }
   getModel(modelId: string) { return this.embeddings.getModel(modelId); }
   listModels() { return this.embeddings.listModels(); }
   photosToEmbed(modelId: string, afterId: PhotoId, limit: number) { return this.embeddings.photosToEmbed(modelId, afterId, limit); }

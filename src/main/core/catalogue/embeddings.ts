@@ -1,5 +1,6 @@
 // The catalogue's models and vectors: which photos still need a vector, storing embedding results (with the
 // metadata read on the way), imported vectors, counts, and streaming vectors out to build the index.
+import { createHash } from 'node:crypto';
 import type { PhotoId } from '../../../shared/types.js';
 import type { ExifMetadata } from '../metadata.js';
 import { CataloguePart, VISIBLE } from './shared.js';
@@ -66,16 +67,87 @@ export function blobToVector(blob: Buffer): Float32Array {
   return out;
 }
 
+/** A model folder as found on disk, before the catalogue names its vector space. */
+export interface ModelCandidate {
+  /** The name it would like: its hub id, or its folder's name. */
+  name: string;
+  dim: number;
+  preprocessVersion: string;
+  /** imageTowerFingerprint() of its image tower. */
+  contentHash: string;
+  dir: string;
+}
+
+/** Vectors imported without a known preprocessing: the first model folder of their name adopts them (import.ts). */
+export const UNKNOWN_PREPROCESS_VERSION = 'imported-unknown';
+
 export class EmbeddingStore extends CataloguePart {
+  /**
+   * Inserts a model record, or checks an existing one: an id's dimension and preprocessing never change, so
+   * vectors of one id are always comparable. A model folder goes through resolveModel() instead.
+   */
   registerModel(model: ModelRecord): void {
     const existing = this.getModel(model.id);
     if (existing && existing.dim !== model.dim) {
       throw new Error(`model ${model.id} is registered with dimension ${existing.dim}, not ${model.dim}`);
     }
+    if (existing && existing.preprocessVersion !== model.preprocessVersion && existing.preprocessVersion !== UNKNOWN_PREPROCESS_VERSION) {
+      throw new Error(`model ${model.id}'s vectors were made with preprocessing ${existing.preprocessVersion}, not ` +
+        `${model.preprocessVersion}: vectors of two preprocessings are never mixed (choose the model folder again to ` +
+        'give the new preprocessing its own vectors)');
+    }
     this.db.prepare(
       `INSERT INTO models(id, dim, preprocess_version, added_at) VALUES (?, ?, ?, ?)
        ON CONFLICT(id) DO UPDATE SET preprocess_version = excluded.preprocess_version`,
     ).run(model.id, model.dim, model.preprocessVersion, Date.now());
+  }
+
+  /**
+   * The record for a model folder's vector space, which is its image tower's content plus its preprocessing:
+   *  1. a model with that content and preprocessing: the same vectors, whatever the folder or its name;
+   *  2. else a record of that name never fingerprinted (made before migration 11, or by an import) with the same
+   *     dimension and preprocessing (or none known): adopted, its vectors were made by this folder's name;
+   *  3. else a new record, under the name if it is free, else the name plus a short content hash.
+   */
+  resolveModel(candidate: ModelCandidate): ModelRecord {
+    return this.db.transaction((): ModelRecord => {
+      const found = this.findModel(candidate);
+      if (found.existing) {
+        this.db.prepare('UPDATE models SET content_hash = ?, preprocess_version = ?, dir = ? WHERE id = ?')
+          .run(candidate.contentHash, candidate.preprocessVersion, candidate.dir, found.id);
+      } else {
+        this.db.prepare('INSERT INTO models(id, dim, preprocess_version, added_at, content_hash, dir) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(found.id, candidate.dim, candidate.preprocessVersion, Date.now(), candidate.contentHash, candidate.dir);
+      }
+      return this.getModel(found.id)!;
+    }).immediate();
+  }
+
+  /** The id resolveModel would give, and whether that record exists already; changes nothing. */
+  findModel(candidate: ModelCandidate): { id: string; existing: boolean } {
+    const byContent = this.db.prepare(
+      'SELECT id FROM models WHERE content_hash = ? AND preprocess_version = ? AND dim = ? ORDER BY added_at LIMIT 1',
+    ).get(candidate.contentHash, candidate.preprocessVersion, candidate.dim) as { id: string } | undefined;
+    if (byContent) return { id: byContent.id, existing: true };
+    const named = this.db.prepare('SELECT dim, preprocess_version AS pp, content_hash AS hash FROM models WHERE id = ?')
+      .get(candidate.name) as { dim: number; pp: string; hash: string | null } | undefined;
+    if (!named) return { id: candidate.name, existing: false };
+    if (named.hash === null && named.dim === candidate.dim &&
+        (named.pp === candidate.preprocessVersion || named.pp === UNKNOWN_PREPROCESS_VERSION)) {
+      return { id: candidate.name, existing: true };
+    }
+    const suffix = createHash('sha256').update(`${candidate.contentHash}:${candidate.preprocessVersion}`).digest('hex').slice(0, 8);
+    return { id: `${candidate.name}@${suffix}`, existing: false };
+  }
+
+  /** Where a model's files were last seen (resolveModel records it), so search can load an earlier model again. */
+  modelDir(modelId: string): string | null {
+    return (this.db.prepare('SELECT dir FROM models WHERE id = ?').get(modelId) as { dir: string | null } | undefined)?.dir ?? null;
+  }
+
+  /** Records where a model's files are, unless resolveModel already did (a model registered before migration 11). */
+  rememberModelDir(modelId: string, dir: string): void {
+    this.db.prepare('UPDATE models SET dir = ? WHERE id = ? AND dir IS NULL').run(dir, modelId);
   }
 
   getModel(modelId: string): ModelRecord | null {

@@ -291,6 +291,24 @@ ${COUNTER_TRIGGERS}
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 11, // (no 9: it was never shipped)
+    name: 'models identified by content',
+    // A model was its folder's name: the same weights through another folder re-embedded everything, and a
+    // changed preprocessing updated the model's version in place, leaving older vectors mixed with new ones. Now
+    // a model record is an image tower's content (content_hash) plus a preprocessing (resolveModel), and `dir`
+    // remembers where its files were, so search can keep using an earlier model while a new one embeds. Vectors
+    // already mixed are dropped here, to be embedded again (imported ones of unknown preprocessing stay).
+    up: `
+      ALTER TABLE models ADD COLUMN content_hash TEXT;
+      ALTER TABLE models ADD COLUMN dir TEXT;
+      CREATE INDEX models_content ON models(content_hash, preprocess_version);
+      DELETE FROM embeddings WHERE id IN (
+        SELECT e.id FROM embeddings e JOIN models m ON m.id = e.model_id
+        WHERE e.preprocess_version != m.preprocess_version AND e.preprocess_version != 'imported-unknown'
+      );
+    `,
+  },
 ];
 
 /**

@@ -133,7 +133,7 @@ export async function findDuplicateSets(library: Library, options: FindDuplicate
     }
   }
 
-  const modelId = options.modelId ?? library.currentModel?.id ?? null;
+  const modelId = options.modelId ?? library.searchModel?.id ?? null;
   const stats: DuplicateReport['stats'] = {
     mode, modelId: mode === 'vectors' ? modelId : null, threshold, maxHashDistance, verified: verify,
     searched: 0, candidatePairs: 0, confirmedPairs: 0, unreadable: 0, throughEmbeddingId: 0,

@@ -33,6 +33,7 @@ import { acquireWriterLock } from '../writer-lock.js';
 import type { EmbeddingRuntime, IndexingProgress, PhotoId, ProviderChoice } from '../../../shared/types.js';
 import { DEFAULT_BATCH } from './image-tower-setup.js';
 import { providerSetting } from './provider-setting.js';
+import { recordIndexingSpeed } from './indexing-speed.js';
 import { IndexingControl } from './control.js';
 import { WorkerEmbedder } from './worker-embedder.js';
 
@@ -230,8 +231,9 @@ async function indexWhileLocked(options: RunIndexingOptions): Promise<IndexingSu
   }
 
   const state = control.cancelled ? 'cancelled' : 'done';
-  emit(state);
   const durationMs = performance.now() - started;
+  recordIndexingSpeed(catalogue, model.id, embedded, durationMs); // before 'done': a switch estimated then sees it
+  emit(state);
   return {
     state, modelId: model.id, total, done: embedded + failed, embedded, failed, unsupported, skipped, durationMs,
     photosPerSecond: ((embedded + failed) * 1000) / Math.max(1, durationMs), runtime,

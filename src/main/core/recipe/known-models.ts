@@ -8,6 +8,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Catalogue, ModelRecord } from '../catalogue/catalogue.js';
+import { UNKNOWN_PREPROCESS_VERSION } from '../catalogue/embeddings.js';
 import { modelDirName } from '../model/download.js';
 import { loadModelFolder } from '../model/model-folder.js';
 import { RecipeError } from './recipe-format.js';
@@ -144,9 +145,6 @@ export function textTowersFor(imageModelId: string, script: Script): CatalogueMo
   if (!space) return [];
   return MODEL_CATALOGUE.filter((m) => m.space === space && m.unsupported === null && (m.scripts === 'any' || m.scripts.includes(script)));
 }
-
-/** Recorded as the preprocessing of imported vectors when neither the recipe nor a model folder says. */
-export const UNKNOWN_PREPROCESS_VERSION = 'imported-unknown';
 
 export function knownModel(modelId: string): KnownModel | null {
   return KNOWN_MODELS.find((m) => m.id === modelId || m.aliases.includes(modelId)) ?? null;

@@ -104,7 +104,7 @@ export class SearchEngine {
     this.ranked = null;
     if (this.sketch) this.sketch.stale = true;
     if (!this.storeTask) return Promise.resolve();
-    const next = (): Promise<VectorStore> => (this.store && !this.stale && this.store.modelId === this.library.currentModel?.id
+    const next = (): Promise<VectorStore> => (this.store && !this.stale && this.store.modelId === this.library.searchModel?.id
       ? this.store.catchUp().then(() => this.store!)
       : this.openOrSync());
     this.storeTask = this.storeTask.then(next, next);
@@ -184,7 +184,7 @@ export class SearchEngine {
 
   /** Loads the index and the text tower in the background, so the first query does not wait for them. */
   async warmUp(): Promise<void> {
-    if (!this.library.currentModel) return;
+    if (!this.library.searchModel) return;
     await Promise.all([this.vectors(), this.currentFolder() ? this.textModel().then((model) => model.embedTexts([''])) : null]);
   }
 
@@ -348,7 +348,7 @@ export class SearchEngine {
   }
 
   private requireModel(): { id: string; dim: number } {
-    const model = this.library.currentModel;
+    const model = this.library.searchModel;
     if (!model) throw new Error('no CLIP model is set up yet: download one or choose a model folder');
     return model;
   }

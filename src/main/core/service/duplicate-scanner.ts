@@ -37,7 +37,7 @@ export class DuplicateScanner {
 
   status(): DuplicateScanStatus {
     const kept = this.keptScan();
-    const modelId = this.library.currentModel?.id ?? null;
+    const modelId = this.library.searchModel?.id ?? null;
     const covered = kept && kept.modelId === modelId ? kept.throughEmbeddingId : 0;
     const unchecked = kept && modelId ? this.library.catalogue.countEmbeddingsAfter(modelId, covered) : 0;
     const removable = kept?.sets.reduce((n, s) => n + s.ids.length - 1, 0) ?? 0;
@@ -62,7 +62,7 @@ export class DuplicateScanner {
    */
   start(options: { full?: boolean } = {}): DuplicateScanStatus {
     if (this.running) return this.status();
-    const modelId = this.library.currentModel?.id ?? null;
+    const modelId = this.library.searchModel?.id ?? null;
     const kept = this.keptScan();
     const incremental = !options.full && kept !== null && modelId !== null && kept.modelId === modelId && kept.throughEmbeddingId > 0;
     const args: ScanArgs = {

@@ -154,6 +154,8 @@ export class IndexingController {
       this.client = new IndexerClient({ launcher: this.options.launch });
       let lastCatchUp = Date.now();
       this.client.on('progress', (progress) => {
+        // The run's end is announced once, below, with its summary: a second 'done' would end waits too early.
+        if (['done', 'cancelled', 'error'].includes(progress.state)) return;
         this.set(skipped && !progress.message ? { ...progress, message: skipped } : progress);
         if (Date.now() - lastCatchUp > CATCH_UP_EVERY_MS) {
           lastCatchUp = Date.now();

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { PhotoSearchApi, MediaKind } from '../../../shared/api.js';
 import { ApiInputError } from '../../../shared/api-schema.js';
 import type {
-  ApiEvent, DuplicateChoice, DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, PhotoDetail,
+  ApiEvent, DuplicateChoice, DuplicateScanStatus, DuplicatesPage, FailedPhoto, IndexingProgress, LibraryFolder, LibraryStatus, ModelStatus, ModelSwitchPreview, PhotoDetail,
   PhotoId, SearchFilters, SearchRequest, SearchResponse, SimilarRequest, TagCount, TimelineMonth, TrashResult,
 } from '../../../shared/types.js';
 import type { EditId, EditRecord, EditResult, UndoResult } from '../../../shared/types.js';
@@ -14,7 +14,8 @@ import { Library } from '../library.js';
 import { startCheckpointer, type Checkpointer } from '../catalogue/checkpointer.js';
 import { defaultModelsDir } from '../paths.js';
 import { MediaResolver, type MediaResponse } from './media.js';
-import { ModelManager } from './model-manager.js';
+import { ModelManager, previewModelFolder } from './model-manager.js';
+import { ModelFolderError } from '../model/model-folder.js';
 import { SearchEngine } from '../search/search-engine.js';
 import { IndexingController, type LaunchIndexer } from './indexing-controller.js';
 import { trashPhotos } from '../duplicates/duplicates.js';
@@ -66,7 +67,7 @@ export class LibraryService implements PhotoSearchApi {
     this.media = new MediaResolver(library);
     const modelsDir = options.modelsDir ?? defaultModelsDir();
     this.models = new ModelManager(library, modelsDir, (status) => this.emit({ type: 'model', status }));
-    this.search_ = new SearchEngine(library, () => this.models.readyFolder(), { modelsDir });
+    this.search_ = new SearchEngine(library, () => this.models.searchFolder(), { modelsDir });
     this.indexing = new IndexingController(library, {
       launch: options.launchIndexer,
       lockOwner: options.lockOwner,
@@ -187,8 +188,11 @@ export class LibraryService implements PhotoSearchApi {
 
   async getStatus(): Promise<LibraryStatus> {
     const modelId = this.library.currentModel?.id ?? null;
+    const searched = this.library.searchModel;
+    const searching = searched && searched.id !== modelId
+      ? { searchModelId: searched.id, searchEmbedded: this.library.catalogue.countEmbeddings(searched.id) } : {};
     return {
-      ...this.library.catalogue.statusCounts(modelId), modelId, folders: this.library.catalogue.listFolders(),
+      ...this.library.catalogue.statusCounts(modelId), modelId, ...searching, folders: this.library.catalogue.listFolders(),
       ...this.waitingWork(), watchFallback: this.watcher?.fallback ?? null,
     };
   }
@@ -347,9 +351,21 @@ export class LibraryService implements PhotoSearchApi {
     }, () => undefined);
   }
 
+  async previewModelFolder(dir: string): Promise<ModelSwitchPreview> {
+    try {
+      return await previewModelFolder(this.library, dir);
+    } catch (error) {
+      // A folder that is not a model is the user's input to fix, not a fault of the library.
+      if (error instanceof ModelFolderError) throw new ApiInputError(error.message);
+      throw error;
+    }
+  }
+
   async useModelFolder(dir: string): Promise<ModelStatus> {
     const status = await this.models.useFolder(dir);
     this.search_.markStale();
+    // The counts change with the model (photos to embed, the model search reads): every window shows them.
+    this.emit({ type: 'library-changed' });
     return status;
   }
 

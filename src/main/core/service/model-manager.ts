@@ -2,9 +2,12 @@
 // downloaded into the models folder.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { ModelStatus } from '../../../shared/types.js';
+import type { ModelStatus, ModelSwitchPreview } from '../../../shared/types.js';
+import type { ModelCandidate } from '../catalogue/catalogue.js';
+import { lastIndexingSpeed } from '../embed/indexing-speed.js';
 import type { Library } from '../library.js';
 import { loadModelFolder, type ModelFolder } from '../model/model-folder.js';
+import { imageTowerFingerprint } from '../model/model-fingerprint.js';
 import { downloadModel, modelDirName } from '../model/download.js';
 import { isTextTowerFor } from '../search/text-towers.js';
 
@@ -13,9 +16,49 @@ export const DEFAULT_MODEL_ID = 'immich-app/ViT-B-32__openai';
 /** Folder name of a hub model inside the models folder ("owner/name" → "owner__name"). */
 export const modelFolderName = modelDirName;
 
-/** Makes a model folder the library's current model; the id defaults to the folder's name. */
-export async function useModelFolder(library: Library, dir: string, modelId?: string): Promise<ModelFolder> {
-  const folder = await loadModelFolder(dir, modelId);
+/**
+ * Loads a model folder and names its vector space in the catalogue by content (resolveModel): the folder's
+ * modelId is the id its vectors are stored under, which is `name` (default: the folder's name) unless other
+ * weights already hold that name, or these weights already have vectors under another name.
+ */
+export async function identifyModelFolder(library: Library, dir: string, name?: string): Promise<ModelFolder> {
+  const { folder, candidate } = await modelCandidate(dir, name);
+  return { ...folder, modelId: library.catalogue.resolveModel(candidate).id };
+}
+
+async function modelCandidate(dir: string, name?: string): Promise<{ folder: ModelFolder; candidate: ModelCandidate }> {
+  const folder = await loadModelFolder(dir, name);
+  const contentHash = await imageTowerFingerprint(folder.visualModelPath);
+  return {
+    folder,
+    candidate: { name: folder.modelId, dim: folder.dim, preprocessVersion: folder.preprocessVersion, contentHash, dir: folder.dir },
+  };
+}
+
+/** What making a model folder current would cost (see ModelSwitchPreview); changes nothing. */
+export async function previewModelFolder(library: Library, dir: string): Promise<ModelSwitchPreview> {
+  const { candidate } = await modelCandidate(dir);
+  const { id } = library.catalogue.findModel(candidate);
+  const current = library.currentModel;
+  const searched = library.searchModel;
+  const photosToEmbed = library.catalogue.countToEmbed(id);
+  const speed = lastIndexingSpeed(library.catalogue);
+  const keeps = searched && searched.id !== id && photosToEmbed > 0 &&
+    library.catalogue.countEmbeddings(searched.id) > library.catalogue.countEmbeddings(id);
+  return {
+    modelId: id,
+    isCurrent: current?.id === id,
+    photosToEmbed,
+    photosPerSecond: speed?.photosPerSecond ?? null,
+    speedModelId: speed?.modelId ?? null,
+    estimatedSeconds: speed ? photosToEmbed / speed.photosPerSecond : null,
+    searchKeeps: keeps ? searched.id : null,
+  };
+}
+
+/** Makes a model folder the library's current model (identifyModelFolder names it). */
+export async function useModelFolder(library: Library, dir: string, name?: string): Promise<ModelFolder> {
+  const folder = await identifyModelFolder(library, dir, name);
   library.useModel({ id: folder.modelId, dim: folder.dim, preprocessVersion: folder.preprocessVersion }, folder.dir);
   return folder;
 }
@@ -29,6 +72,8 @@ export function downloadedModelDir(modelsDir: string, modelId: string): string |
 export class ModelManager {
   status: ModelStatus = { state: 'missing', modelId: null, dir: null };
   private folder: ModelFolder | null = null;
+  /** The earlier model search still reads (searchFolder), loaded once. */
+  private earlier: ModelFolder | null = null;
   private abort: AbortController | null = null;
 
   constructor(
@@ -41,6 +86,33 @@ export class ModelManager {
     return this.folder;
   }
 
+  /**
+   * The folder whose text tower reads search's vectors (Library.searchModel): the current model's, or the
+   * earlier model's while the current one is still embedding; null while that one is not loaded.
+   */
+  searchFolder(): ModelFolder | null {
+    const searched = this.library.searchModel;
+    if (!searched || searched.id === this.folder?.modelId) return this.folder;
+    return this.earlier?.modelId === searched.id ? this.earlier : null;
+  }
+
+  /** Loads the earlier model search goes on reading; one whose files are gone no longer answers. */
+  private async loadEarlier(): Promise<void> {
+    const searched = this.library.searchModel;
+    if (!searched || searched.id === this.folder?.modelId) {
+      this.earlier = null;
+      return;
+    }
+    if (this.earlier?.modelId === searched.id) return;
+    try {
+      if (!searched.dir) throw new Error('where its files are is not known');
+      this.earlier = await loadModelFolder(searched.dir, searched.id);
+    } catch {
+      this.earlier = null;
+      this.library.stopSearchingEarlierModel();
+    }
+  }
+
   /** Finds a usable model: the library's current one, else the default model if it was downloaded. */
   async refresh(): Promise<ModelStatus> {
     const current = this.library.currentModel;
@@ -50,7 +122,7 @@ export class ModelManager {
     if (fallback) candidates.push([fallback, current?.id ?? DEFAULT_MODEL_ID]);
     for (const [dir, id] of candidates) {
       try {
-        this.setReady(await useModelFolder(this.library, dir, id));
+        await this.setReady(await useModelFolder(this.library, dir, id));
         return this.status;
       } catch (error) {
         this.setStatus({ state: 'error', modelId: id ?? null, dir, error: (error as Error).message });
@@ -62,7 +134,7 @@ export class ModelManager {
 
   async useFolder(dir: string): Promise<ModelStatus> {
     try {
-      this.setReady(await useModelFolder(this.library, dir));
+      await this.setReady(await useModelFolder(this.library, dir));
     } catch (error) {
       this.setStatus({ state: 'error', modelId: null, dir, error: (error as Error).message });
     }
@@ -85,7 +157,7 @@ export class ModelManager {
           progress: { file: p.file, receivedBytes: p.overallReceivedBytes, totalBytes: p.overallTotalBytes },
         }),
       });
-      this.setReady(await useModelFolder(this.library, dir, id));
+      await this.setReady(await useModelFolder(this.library, dir, id));
     } catch (error) {
       this.setStatus({ state: 'error', modelId: id, dir: null, error: (error as Error).message });
       throw error;
@@ -126,8 +198,9 @@ export class ModelManager {
     this.abort?.abort();
   }
 
-  private setReady(folder: ModelFolder): void {
+  private async setReady(folder: ModelFolder): Promise<void> {
     this.folder = folder;
+    await this.loadEarlier();
     this.setStatus({ state: 'ready', modelId: folder.modelId, dir: folder.dir });
   }
 

@@ -1,0 +1,40 @@
+// A model's identity by content: a hash of its image tower's files. Vectors depend on the image tower's weights
+// and on the preprocessing, not on the folder's name, so the same weights reached through another folder (a copy,
+// a symlink, a renamed download) reuse their vectors, and other weights under a familiar name never mix with them.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { externalDataFiles } from './model-folder.js';
+
+/** Hashing ~350 MB of ViT-B/32 weights takes about a second; a folder is hashed once per process and file state. */
+const memo = new Map<string, Promise<string>>();
+
+/** sha256 (hex) over the image tower: visual/model.onnx, then its external data files by name. */
+export async function imageTowerFingerprint(visualModelPath: string): Promise<string> {
+  const files = [visualModelPath, ...(await externalDataFiles(visualModelPath)).sort()
+    .map((name) => path.join(path.dirname(visualModelPath), name))];
+  const states = await Promise.all(files.map(async (file) => {
+    const info = await stat(file);
+    return `${path.resolve(file)}:${info.size}:${info.mtimeMs}`;
+  }));
+  const key = states.join('|');
+  let hash = memo.get(key);
+  if (!hash) {
+    hash = hashFiles(files);
+    memo.set(key, hash);
+    hash.catch(() => memo.delete(key));
+  }
+  return hash;
+}
+
+async function hashFiles(files: string[]): Promise<string> {
+  const hash = createHash('sha256');
+  for (const file of files) {
+    // The name inside the folder takes part (an external data file's role is its name); the folder does not.
+    hash.update(`${path.basename(file)}\0`);
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+    hash.update('\0');
+  }
+  return hash.digest('hex');
+}
