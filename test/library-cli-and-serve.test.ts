@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { LibraryService } from '../src/main/core/service/library-service.js';
 import { OWNER_FILE } from '../src/main/core/writer-lock.js';
-import type { ApiEvent } from '../src/shared/types.js';
-import { tempDir } from './helpers/fixtures.js';
+import type { ApiEvent, IndexingProgress } from '../src/shared/types.js';
+import { tempDir, until } from './helpers/fixtures.js';
 import { waitForIndexing } from './helpers/service.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
 
@@ -21,16 +21,6 @@ const FIRST = 60;
 const SECOND = 60;
 /** The service's poll runs every 1.5 s and its catch-up takes milliseconds here: 5 s leaves room for a busy machine. */
 const SEEN_WITHIN_MS = 5000;
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false> | T, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 function startCli(args: string[], env: NodeJS.ProcessEnv) {
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -47,6 +37,14 @@ function lockOwnerPid(library: string): number | null {
   } catch {
     return null;
   }
+}
+
+/** The service's indexing progress once its run waits for another process's writer lock. */
+function waitingRun(service: LibraryService): Promise<IndexingProgress> {
+  return until('the run to wait for the writer lock', async () => {
+    const progress = await service.getIndexingProgress();
+    return progress.state === 'waiting' ? progress : null;
+  }, 10_000);
 }
 
 async function writePhotos(dir: string, count: number, seed: number): Promise<void> {
@@ -98,10 +96,7 @@ test('a CLI index beside an open LibraryService: the service finds its photos wi
   second.child.kill('SIGSTOP'); // holds the lock until we let it go on
   const serviceRun = waitForIndexing(service);
   await service.startIndexing();
-  const waiting = await until('the service to wait for the CLI', async () => {
-    const progress = await service.getIndexingProgress();
-    return progress.state === 'waiting' ? progress : null;
-  }, 10_000);
+  const waiting = await waitingRun(service);
   assert.equal(waiting.waitingFor, `photo-search index, pid ${second.child.pid}`);
   assert.match(waiting.message ?? '', /Waiting for photo-search index, pid \d+ to finish/);
   second.child.kill('SIGCONT');
@@ -138,10 +133,7 @@ test('a run waiting for another process\'s writer lock can be cancelled, and the
 
   const ended = waitForIndexing(service);
   await service.startIndexing();
-  const waiting = await until('the run to wait', async () => {
-    const progress = await service.getIndexingProgress();
-    return progress.state === 'waiting' ? progress : null;
-  }, 10_000);
+  const waiting = await waitingRun(service);
   assert.equal(waiting.waitingFor, `a test holder, pid ${holder.pid}`);
   await service.cancelIndexing();
   assert.equal((await ended).state, 'cancelled');

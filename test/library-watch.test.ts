@@ -8,18 +8,8 @@ import path from 'node:path';
 import { LibraryService } from '../src/main/core/service/library-service.js';
 import { Library } from '../src/main/core/library.js';
 import { scanLibrary } from '../src/main/core/scanner/scanner.js';
-import { tempDir } from './helpers/fixtures.js';
+import { tempDir, until } from './helpers/fixtures.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 async function settled(service: LibraryService): Promise<boolean> {
   const progress = await service.getIndexingProgress();

@@ -74,3 +74,16 @@ export function runNode(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+/** Polls probe every everyMs until it returns something truthy (returned), or throws naming `what` after timeoutMs. */
+export async function until<T>(
+  what: string, probe: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs = 30_000, everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
