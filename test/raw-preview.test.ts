@@ -199,6 +199,21 @@ test('raw: read from a file a piece at a time, as from a buffer', async (t) => {
   assert.equal(await redCorner(await renderJpeg(file, 320, 90)), 'top-left');
 });
 
+test('raw: EXIF from the RAW itself: date, camera and GPS of a TIFF-structured RAW and of a CR3', async () => {
+  const gps: TiffIfd = { entries: { 1: 'N', 2: { rationals: [48, 51, 29.5] }, 3: 'W', 4: { rationals: [2, 17, 40.2] } } };
+  const nef = buildTiff({ entries: { 262: [32803], 271: 'NIKON CORPORATION', 272: 'NIKON Z 6', 274: [8], 34665: { ifds: [{ entries: { 36867: '2024:05:17 10:11:12' } }] }, 34853: { ifds: [gps] } } });
+  const meta = await readMetadata(nef);
+  assert.deepEqual([meta.cameraMake, meta.cameraModel, meta.orientation], ['NIKON CORPORATION', 'NIKON Z 6', 8]);
+  assert.equal(new Date(meta.takenAt!).toISOString(), '2024-05-17T10:11:12.000Z');
+  assert.ok(Math.abs(meta.gpsLat! - (48 + 51 / 60 + 29.5 / 3600)) < 1e-6 && Math.abs(meta.gpsLon! + (2 + 17 / 60 + 40.2 / 3600)) < 1e-6, `${meta.gpsLat}, ${meta.gpsLon}`);
+
+  const cr3 = buildCr3({ preview: await quadrantJpeg(540, 360), orientation: 3, exif: { 36867: '2023:12:24 18:00:01' }, gps: gps.entries });
+  const fromCr3 = await readMetadata(cr3);
+  assert.deepEqual([fromCr3.cameraMake, fromCr3.cameraModel, fromCr3.orientation], ['Canon', 'Canon EOS R5', 3]);
+  assert.equal(new Date(fromCr3.takenAt!).toISOString(), '2023-12-24T18:00:01.000Z');
+  assert.ok(Math.abs(fromCr3.gpsLat! - meta.gpsLat!) < 1e-9 && Math.abs(fromCr3.gpsLon! - meta.gpsLon!) < 1e-9);
+});
+
 // ExifTool's sample RAWs (test/fixtures/raw/README.md): real containers whose image data are placeholders.
 test('raw: real RAW containers: previews located where ExifTool finds them, placeholders reported, EXIF read', async () => {
   const read = (name: string): Buffer => readFileSync(path.join(RAW_FIXTURES, name));

@@ -21,7 +21,9 @@ export type TiffValue =
   /** LONGs holding where these directories were placed (SubIFDs, EXIF IFD). */
   | { ifds: TiffIfd[] }
   /** A LONG holding this raw number (an offset pointing anywhere, for hostile files). */
-  | { long: number };
+  | { long: number }
+  /** RATIONALs (GPS degrees, minutes, seconds), each as thousandths. */
+  | { rationals: number[] };
 
 export interface TiffIfd {
   /** Undefined entries are left out. */
@@ -96,6 +98,9 @@ export function buildTiff(ifd0: TiffIfd, options: TiffOptions = {}): Buffer {
         type = LONG; count = 1; bytes = u32(place(value.at));
       } else if ('long' in value) {
         type = LONG; count = 1; bytes = u32(value.long);
+      } else if ('rationals' in value) {
+        type = 5; count = value.rationals.length;
+        bytes = Buffer.concat(value.rationals.flatMap((n) => [u32(Math.round(n * 1000)), u32(1000)]));
       } else {
         type = LONG; count = value.ifds.length; bytes = Buffer.concat(value.ifds.map((d) => u32(ifdOffset.get(d)!)));
       }
@@ -131,11 +136,19 @@ function uuidBox(uuid: string, ...content: Buffer[]): Buffer {
   return box('uuid', Buffer.from(uuid, 'hex'), ...content);
 }
 
-/** A Canon CR3: ftyp, moov holding Canon's uuid box (CMT1 = IFD0 with the orientation, THMB), the PRVW uuid box. */
-export function buildCr3(options: { preview?: Buffer; thumbnail?: Buffer; orientation?: number }): Buffer {
+/**
+ * A Canon CR3: ftyp; moov holding Canon's uuid box (CMT1 = IFD0 with the orientation, CMT2 = EXIF tags,
+ * CMT4 = GPS tags, each a TIFF of its own; THMB); the PRVW uuid box.
+ */
+export function buildCr3(options: {
+  preview?: Buffer; thumbnail?: Buffer; orientation?: number; exif?: TiffIfd['entries']; gps?: TiffIfd['entries'];
+}): Buffer {
   const cmt1 = buildTiff({ entries: { 271: 'Canon', 272: 'Canon EOS R5', 274: options.orientation ? [options.orientation] : undefined } });
+  const metadata = [box('CMT1', cmt1)];
+  if (options.exif) metadata.push(box('CMT2', buildTiff({ entries: options.exif })));
+  if (options.gps) metadata.push(box('CMT4', buildTiff({ entries: options.gps })));
   const thmb = options.thumbnail ? [box('THMB', Buffer.alloc(16), options.thumbnail)] : [];
-  const moov = box('moov', uuidBox('85c0b687820f11e08111f4ce462b6a48', box('CMT1', cmt1), ...thmb));
+  const moov = box('moov', uuidBox('85c0b687820f11e08111f4ce462b6a48', ...metadata, ...thmb));
   const prvw = options.preview ? [uuidBox('eaf42b5e1c984b88b9fbb7dc406e4d16', Buffer.alloc(8), box('PRVW', Buffer.alloc(16), options.preview))] : [];
   const ftyp = box('ftyp', Buffer.from('crx \0\0\0\x01crx isom', 'latin1'));
   return Buffer.concat([ftyp, moov, ...prvw, box('mdat', Buffer.alloc(64))]);
