@@ -143,6 +143,10 @@ test('raw: plain TIFF and JPEG files are not RAWs and keep their own decoders', 
   assert.equal(await preview(tiff), null);
   assert.equal((await decodeForEmbedding(tiff, CFG)).format, 'tiff');
   assert.equal(await preview(await quadrantJpeg(64, 48)), null);
+  // A camera's TIFF whose IFD0 is only a reduced copy is a RAW, even with no sensor data tag seen.
+  const jpeg = await quadrantJpeg(640, 480);
+  const kodak = buildTiff({ entries: { 254: [1], 259: [1], 262: [2], 271: 'EASTMAN KODAK COMPANY' }, next: { entries: { 513: { at: jpeg }, 514: [jpeg.length] } } });
+  assert.equal((await preview(kodak))?.format, 'dcr');
 });
 
 test('raw: hostile files: a preview past the end, directory loops, files cut short, random damage', async () => {

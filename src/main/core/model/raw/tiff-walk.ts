@@ -33,7 +33,8 @@ export interface TiffFindings {
   orientation: number | null;
   make: string | null;
   dng: boolean;
-  /** A directory holds sensor data (CFA or linear raw, a vendor codec, or a DNG version). */
+  /** A directory holds sensor data (CFA or linear raw, a vendor codec, or a DNG version), or IFD0 is a
+   * camera's reduced-resolution copy: a camera RAW, not a TIFF photo. */
   hasSensorData: boolean;
   /** A range a directory named ended past the end of the file (a truncated copy, or a hostile one). */
   pastEnd: boolean;
@@ -74,6 +75,10 @@ export async function walkTiff(source: ByteSource, header: { littleEndian: boole
     const [compression] = await reader.numbers(entries.get(TAG.compression));
     const [photometric] = await reader.numbers(entries.get(TAG.photometric));
     if (findings.dng || SENSOR_PHOTOMETRIC.has(photometric) || compression >= VENDOR_COMPRESSION) findings.hasSensorData = true;
+    // A camera's file whose first image is only a reduced copy: the picture is elsewhere (libvips would
+    // decode the thumbnail as the photo).
+    const [subfileType] = await reader.numbers(entries.get(TAG.newSubfileType));
+    if (isIfd0 && findings.make && subfileType & 1) findings.hasSensorData = true;
 
     const add = (offset: number | undefined, length: number | undefined): void => {
       if (!offset || !length) return;
