@@ -41,6 +41,7 @@ async function restoreFromFreedesktopTrash(original: string, size: number): Prom
     const same = await findAsync(candidates, async (c) => sameFile(await lstat(c.file).catch(() => null), there));
     if (same) {
       await removeEntry(same);
+      await removeOrphans(candidates);
       return { restored: true };
     }
     // Put back by hand already (nothing of its size is left in the trash).
@@ -69,7 +70,15 @@ async function restoreFromFreedesktopTrash(original: string, size: number): Prom
     return { restored: false, error: `could not put back ${original}: ${(error as Error).message}` };
   }
   await unlink(newest.info).catch(() => undefined);
+  await removeOrphans(candidates);
   return { restored: true };
+}
+
+/** Removes entries whose file is gone (a trash killed between writing the .trashinfo and moving the file). */
+async function removeOrphans(entries: TrashEntry[]): Promise<void> {
+  for (const entry of entries) {
+    if (!(await lstat(entry.file).catch(() => null))) await unlink(entry.info).catch(() => undefined);
+  }
 }
 
 /** The trash entries whose recorded origin is `original`, from every trash it could have gone to. */

@@ -21,8 +21,10 @@ export async function undoTrashEdit(library: Library, editId: EditId, trash: Sys
       continue;
     }
     const onDisk = await stat(trashed.path).catch(() => null);
-    // Never moved (an interrupted trash), or put back by hand and rescanned.
+    // Never moved (an interrupted trash), or put back (by hand, or by an undo killed before its transaction)
+    // and rescanned: restore() then only tidies the trash entry a half-finished restore left.
     if (now.status !== 'missing' && now.path === trashed.path && onDisk) {
+      if (trash.canRestore) await trash.restore(trashed.path, trashed.size);
       back.push(trashed.photoId);
       continue;
     }
