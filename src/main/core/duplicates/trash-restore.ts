@@ -21,8 +21,12 @@ export interface SystemTrash {
   restore(original: string, size: number): Promise<RestoreOutcome>;
 }
 
+/** The system trash of this platform. Each call reads the trash afresh (an undo takes one for its files). */
 export function systemTrash(platform: NodeJS.Platform = process.platform): SystemTrash {
-  if (platform === 'linux') return { name: 'Trash', canRestore: true, restore: restoreFromFreedesktopTrash };
+  if (platform === 'linux') {
+    const entries = trashEntries();
+    return { name: 'Trash', canRestore: true, restore: (original, size) => restoreFromFreedesktopTrash(original, size, entries) };
+  }
   const name = platform === 'win32' ? 'Recycle Bin' : 'Trash';
   return { name, canRestore: false, restore: async () => ({ restored: false, error: `restore it from the ${name} yourself` }) };
 }
@@ -33,9 +37,9 @@ interface TrashEntry {
   deletedAt: string;
 }
 
-async function restoreFromFreedesktopTrash(original: string, size: number): Promise<RestoreOutcome> {
+async function restoreFromFreedesktopTrash(original: string, size: number, entries: TrashEntries): Promise<RestoreOutcome> {
   const there = await stat(original).catch(() => null);
-  const candidates = await trashedCopiesOf(original);
+  const candidates = await entries.from(original);
   if (there) {
     // The same file (a kill between linking it back and unlinking the trash's name): finish the restore.
     const same = await findAsync(candidates, async (c) => sameFile(await lstat(c.file).catch(() => null), there));
@@ -81,23 +85,42 @@ async function removeOrphans(entries: TrashEntry[]): Promise<void> {
   }
 }
 
-/** The trash entries whose recorded origin is `original`, from every trash it could have gone to. */
-async function trashedCopiesOf(original: string): Promise<TrashEntry[]> {
-  const found: TrashEntry[] = [];
-  for (const { dir, top } of await trashDirsFor(original)) {
+interface TrashEntries {
+  /** The trash entries whose recorded origin is `original`, from every trash it could have gone to. */
+  from(original: string): Promise<TrashEntry[]>;
+}
+
+/**
+ * The entries of each trash folder by the path they came from, each folder read once (an undo of many photos
+ * would otherwise read every .trashinfo once per photo). Entries used up meanwhile stay listed: their files
+ * are gone, which every use checks.
+ */
+function trashEntries(): TrashEntries {
+  const byDir = new Map<string, Promise<Map<string, TrashEntry[]>>>();
+  const read = async (dir: string, top: string): Promise<Map<string, TrashEntry[]>> => {
+    const byOrigin = new Map<string, TrashEntry[]>();
     const infoDir = path.join(dir, 'info');
-    const names = await readdir(infoDir).catch(() => [] as string[]);
-    for (const name of names) {
+    for (const name of await readdir(infoDir).catch(() => [] as string[])) {
       if (!name.endsWith('.trashinfo')) continue;
       const info = path.join(infoDir, name);
       const parsed = parseTrashInfo(await readFile(info, 'utf8').catch(() => ''));
       if (!parsed) continue;
-      const from = path.isAbsolute(parsed.path) ? parsed.path : path.join(top, parsed.path);
-      if (path.resolve(from) !== path.resolve(original)) continue;
-      found.push({ file: path.join(dir, 'files', name.slice(0, -'.trashinfo'.length)), info, deletedAt: parsed.deletedAt });
+      const from = path.resolve(path.isAbsolute(parsed.path) ? parsed.path : path.join(top, parsed.path));
+      const entry = { file: path.join(dir, 'files', name.slice(0, -'.trashinfo'.length)), info, deletedAt: parsed.deletedAt };
+      byOrigin.set(from, [...(byOrigin.get(from) ?? []), entry]);
     }
-  }
-  return found;
+    return byOrigin;
+  };
+  return {
+    async from(original) {
+      const found: TrashEntry[] = [];
+      for (const { dir, top } of await trashDirsFor(original)) {
+        if (!byDir.has(dir)) byDir.set(dir, read(dir, top));
+        found.push(...((await byDir.get(dir)!).get(path.resolve(original)) ?? []));
+      }
+      return found;
+    },
+  };
 }
 
 /** The home trash, and those at the top of the volume the file lived on. */
