@@ -1,7 +1,9 @@
 // Picks the image tower's intra-op threads and batch size by measuring them. A coordinate search: batch sizes
 // at the first thread count, then the other thread counts at the best batch, so a 2-core CPU measures 4
-// settings (about 4 s with ViT-B/32) instead of every pair. It measures the image tower alone, on synthetic
-// input: decoding shares the cores during a run, which the measurement does not see.
+// settings (about 4 s with ViT-B/32) instead of every pair. A setting replaces the best so far only when it is
+// at least 5% faster: between settings closer than that the timing noise of a few batches decides, so the first
+// candidate (the former fixed default) stays. It measures the image tower alone, on synthetic input: decoding
+// shares the cores during a run, which the measurement does not see.
 import os from 'node:os';
 import type { ExecutionProvider } from '../../../shared/types.js';
 
@@ -20,8 +22,12 @@ export type MeasureSetting = (setting: TowerSetting) => Promise<number>;
 export interface CalibrationCandidates {
   /** Thread counts, the default first. */
   threads: number[];
+  /** Batch sizes, the default first. */
   batchSizes: number[];
 }
+
+/** How much faster another setting must be to replace the best so far. */
+export const CALIBRATION_MARGIN = 0.05;
 
 /**
  * What is worth measuring. CPU: all logical cores and half of them (SMT siblings often slow ORT down), batches
@@ -31,7 +37,7 @@ export interface CalibrationCandidates {
 export function calibrationCandidates(provider: ExecutionProvider, cores = os.availableParallelism()): CalibrationCandidates {
   const all = Math.max(1, cores);
   if (provider !== 'cpu') return { threads: [all], batchSizes: [16, 32, 64] };
-  return { threads: [...new Set([all, Math.ceil(all / 2)])], batchSizes: [8, 16, 32] };
+  return { threads: [...new Set([all, Math.ceil(all / 2)])], batchSizes: [16, 8, 32] };
 }
 
 /** Measures the candidates (see the top of the file) and returns the fastest setting with every trial. */
@@ -44,7 +50,7 @@ export async function calibrate(candidates: CalibrationCandidates, measure: Meas
     trials.push(trial);
     return trial;
   };
-  const fastest = (list: Trial[]): Trial => list.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond ? b : a));
+  const fastest = (list: Trial[]): Trial => list.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond * (1 + CALIBRATION_MARGIN) ? b : a));
   let best = fastest([await run({ threads: firstThreads, batchSize: candidates.batchSizes[0] })]);
   for (const batchSize of candidates.batchSizes.slice(1)) best = fastest([best, await run({ threads: firstThreads, batchSize })]);
   for (const threads of otherThreads) best = fastest([best, await run({ threads, batchSize: best.batchSize })]);

@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import type { EmbeddingRuntime, ExecutionProvider, ProviderChoice } from '../../../shared/types.js';
 import { ClipModel, type SessionFactory } from '../model/clip-model.js';
 import type { ModelFolder } from '../model/model-folder.js';
-import { calibrate, calibrationCandidates, type MeasureSetting, type TowerSetting } from './calibration.js';
+import { calibrate, calibrationCandidates, type MeasureSetting, type TowerSetting, type Trial } from './calibration.js';
 import { rememberedSetting, rememberSetting, type CalibrationKey } from './calibration-store.js';
 
 export const DEFAULT_BATCH = 16;
@@ -32,7 +32,7 @@ export async function prepareImageTower(
   folder: ModelFolder,
   request: ImageTowerRequest,
   hooks: ImageTowerHooks = {},
-): Promise<{ model: ClipModel; runtime: EmbeddingRuntime }> {
+): Promise<{ model: ClipModel; runtime: EmbeddingRuntime; trials: Trial[] }> {
   const cores = os.availableParallelism();
   const firstThreads = request.threads ?? cores;
   const open = (threads: number, provider: ProviderChoice, maxBatch: number): Promise<ClipModel> =>
@@ -48,6 +48,7 @@ export async function prepareImageTower(
 
   let setting: TowerSetting;
   let tuning: EmbeddingRuntime['tuning'];
+  let trials: Trial[] = [];
   if (request.threads !== undefined && request.batchSize !== undefined) {
     setting = { threads: request.threads, batchSize: request.batchSize };
     tuning = 'given';
@@ -59,7 +60,9 @@ export async function prepareImageTower(
     const candidates = calibrationCandidates(provider, cores);
     // A model with a fixed batch size runs that size whatever the batch: only its threads are worth measuring.
     if (info.fixedBatch !== null) candidates.batchSizes = [DEFAULT_BATCH];
-    const { best } = await calibrate(candidates, hooks.measure ?? timedRuns(folder, model, firstThreads, provider, open));
+    const measured = await calibrate(candidates, hooks.measure ?? timedRuns(folder, model, firstThreads, provider, open));
+    const { best } = measured;
+    trials = measured.trials;
     await rememberSetting(request.calibrationFile, key, best);
     setting = { threads: best.threads, batchSize: best.batchSize };
     tuning = 'calibrated';
@@ -78,7 +81,7 @@ export async function prepareImageTower(
     fallbacks = [...fallbacks, ...reopened.fallbacks];
     runsOn = reopened.provider;
   }
-  return { model, runtime: { requested: request.provider, provider: runsOn, fallbacks, ...setting, tuning } };
+  return { model, runtime: { requested: request.provider, provider: runsOn, fallbacks, ...setting, tuning }, trials };
 }
 
 /**

@@ -26,11 +26,17 @@ export interface ClipModelOptions {
 
 export type SessionFactory = (path: string, options: InferenceSession.SessionOptions, provider: ExecutionProvider) => Promise<InferenceSession>;
 
-/** onnxruntime-node's session on one provider; a provider whose libraries are missing fails without trying. */
+/**
+ * onnxruntime-node's session on one provider; a provider whose libraries are missing fails without trying.
+ * DirectML refuses a session with memory patterns enabled (ORT's DirectML EP documentation), which onnxruntime-node
+ * leaves on unless told.
+ */
 const createOrtSession: SessionFactory = async (path, options, provider) => {
   const unavailable = unavailableReason(provider);
   if (unavailable) throw new Error(unavailable);
-  return ort.InferenceSession.create(path, { ...options, executionProviders: [provider] });
+  return ort.InferenceSession.create(path, {
+    ...options, executionProviders: [provider], ...(provider === 'dml' ? { enableMemPattern: false } : {}),
+  });
 };
 
 export class ModelLoadError extends Error {
