@@ -1,6 +1,7 @@
 // Undo of trashing and of resolving duplicates (migration 10): the files come back byte-identical from the
 // freedesktop trash (XDG_DATA_HOME pointed at a temp folder, the real `trash` package moving them), visible and
-// searchable again with their ratings and tags; the kept copy gives back the tags and rating it took; a taken
+// searchable again with their ratings and tags; the kept copy gives back the tags and rating it took, and the
+// pair is a duplicate group again; a taken
 // path or a file emptied from the trash is named in a partial result; where the system trash cannot be restored
 // from (macOS, Windows), undo takes back the catalogue side and says to restore the files by hand. Migration
 // 10 keeps the history it rebuilds.
@@ -80,8 +81,14 @@ test('undo of trash and of resolved duplicates', { skip: process.platform === 'l
     await service.addTags([copy], ['party', 'sky']);
     await service.addTags([red], ['sky']);
 
+    const groupIds = async () => (await service.getDuplicates(0, 10)).groups.map((g) => g.photos.map((p) => p.id).sort((a, b) => a - b));
+    await service.startDuplicateScan();
+    while ((await service.getDuplicates(0, 10)).scan.state === 'running') await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.deepEqual(await groupIds(), [[red, copy].sort((a, b) => a - b)], 'the scan finds the pair');
+
     const result = await service.resolveDuplicates([{ keepId: red, trashIds: [copy] }]);
     assert.deepEqual(result.trashed, [copy]);
+    assert.deepEqual(await groupIds(), []);
     const merged = await service.getPhoto(red);
     assert.deepEqual({ rating: merged.rating, tags: merged.tags }, { rating: 5, tags: ['party', 'sky'] });
 
@@ -92,6 +99,7 @@ test('undo of trash and of resolved duplicates', { skip: process.platform === 'l
     assert.deepEqual({ rating: kept.rating, tags: kept.tags }, { rating: 2, tags: ['sky'] }, 'the merge is taken back');
     const copyBack = await service.getPhoto(copy);
     assert.deepEqual({ status: copyBack.status, rating: copyBack.rating, tags: copyBack.tags }, { status: 'ok', rating: 5, tags: ['party', 'sky'] });
+    assert.deepEqual(await groupIds(), [[red, copy].sort((a, b) => a - b)], 'the pair is back in the duplicates view');
   });
 
   await t.test('a taken path and a file emptied from the trash give a partial result that names each', async () => {
@@ -120,7 +128,7 @@ test('undo of trash and of resolved duplicates', { skip: process.platform === 'l
     await service.addTags([purple], ['dusk']);
     const result = await service.resolveDuplicates([{ keepId: orange, trashIds: [purple] }]);
     assert.deepEqual((await service.getPhoto(orange)).tags, ['dusk']);
-    const undone = await undoTrashEdit(service.library, result.editId!, systemTrash('darwin'));
+    const { result: undone } = await undoTrashEdit(service.library, result.editId!, systemTrash('darwin'));
     assert.match(undone.notice!, /restore the files from the Trash yourself/);
     assert.deepEqual(undone.notRestored!.map((n) => n.error), ['restore it from the Trash yourself']);
     assert.deepEqual((await service.getPhoto(orange)).tags, [], 'the kept copy gave back the tag');

@@ -34,6 +34,6 @@ if (args.job === 'merge') {
       return outcome;
     },
   });
-  say(JSON.stringify(result));
+  say(JSON.stringify(result.result));
 }
 library.close();

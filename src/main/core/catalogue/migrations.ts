@@ -254,10 +254,10 @@ ${COUNTER_TRIGGERS}
     version: 10,
     name: 'undo of trash',
     // Trashing (and resolving duplicates) joins the undo history as 'trash' edits: each photo it trashes, with
-    // its path, size and status before, recorded before its file is moved (a row whose file never moved is
-    // simply found at its path by undo); and the rating each kept copy took from its copies, with the rating
-    // it had (the tags it took are edit_tags rows, as for a 'tag' edit). The edits table is rebuilt for the
-    // new kind, keeping its ids and its AUTOINCREMENT counter.
+    // its path, size and status before (and the copy kept in its duplicate group), recorded before its file is
+    // moved (a row whose file never moved is simply found at its path by undo); and the rating each kept copy
+    // took from its copies, with the rating it had (the tags it took are edit_tags rows, as for a 'tag' edit).
+    // The edits table is rebuilt for the new kind, keeping its ids and its AUTOINCREMENT counter.
     up: `
       CREATE TEMP TABLE edits_sequence AS SELECT seq FROM sqlite_sequence WHERE name = 'edits';
       CREATE TABLE edits_v10 (
@@ -280,6 +280,7 @@ ${COUNTER_TRIGGERS}
         path TEXT NOT NULL,
         size INTEGER NOT NULL,
         status TEXT NOT NULL,
+        kept_id INTEGER,
         PRIMARY KEY (edit_id, photo_id)
       ) WITHOUT ROWID;
       CREATE TABLE edit_merged_ratings (

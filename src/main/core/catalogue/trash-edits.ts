@@ -14,6 +14,8 @@ export interface TrashedPhoto {
   path: string;
   size: number;
   status: string;
+  /** Resolving duplicates: the copy kept in its group (null: trashed on its own). */
+  keptId: PhotoId | null;
 }
 
 /** A resolved duplicate group: the copy that stays takes the tags and highest rating of the others. */
@@ -33,8 +35,8 @@ export class TrashEditStore extends CataloguePart {
       const editId = Number(this.db.prepare("INSERT INTO edits(kind, rating, tags, created_at) VALUES ('trash', NULL, '[]', ?)").run(Date.now()).lastInsertRowid);
       const names = this.merge(editId, merges);
       this.db.prepare('UPDATE edits SET tags = ? WHERE id = ?').run(JSON.stringify(names), editId);
-      const journal = this.db.prepare('INSERT OR IGNORE INTO edit_trash(edit_id, photo_id, path, size, status) VALUES (?, ?, ?, ?, ?)');
-      for (const p of photos) journal.run(editId, p.photoId, p.path, p.size, p.status);
+      const journal = this.db.prepare('INSERT OR IGNORE INTO edit_trash(edit_id, photo_id, path, size, status, kept_id) VALUES (?, ?, ?, ?, ?, ?)');
+      for (const p of photos) journal.run(editId, p.photoId, p.path, p.size, p.status, p.keptId);
       return editId;
     });
   }
@@ -75,7 +77,7 @@ export class TrashEditStore extends CataloguePart {
     if (!row) throw missingEdit();
     if (row.kind !== 'trash') throw new Error(`edit ${editId} is a ${row.kind} edit, not a trash edit`);
     const photos = this.db.prepare(
-      'SELECT photo_id AS photoId, path, size, status FROM edit_trash WHERE edit_id = ? ORDER BY photo_id',
+      'SELECT photo_id AS photoId, path, size, status, kept_id AS keptId FROM edit_trash WHERE edit_id = ? ORDER BY photo_id',
     ).all(editId) as TrashedPhoto[];
     return { edit: toRecord(row), photos };
   }

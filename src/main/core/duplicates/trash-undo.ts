@@ -3,13 +3,20 @@
 // visible again (their rating, tags and vector never left) and the kept copies of a duplicate resolution give
 // back the tags and rating they took. A file that cannot be put back (its path taken, the trash emptied) is
 // named with the reason and its photo stays missing. Files move first: a kill before the transaction leaves
-// the edit in the history, and undoing it again finds those files already back.
+// the edit in the history, and undoing it again finds those files already back. Copies back from resolving
+// duplicates are listed with their kept copy, so their groups can rejoin the duplicate results.
 import { stat } from 'node:fs/promises';
 import type { EditId, PhotoId, UndoResult } from '../../../shared/types.js';
 import type { Library } from '../library.js';
 import { systemTrash, type SystemTrash } from './trash-restore.js';
 
-export async function undoTrashEdit(library: Library, editId: EditId, trash: SystemTrash = systemTrash()): Promise<UndoResult> {
+export interface TrashUndone {
+  result: UndoResult;
+  /** Duplicate groups whose trashed copies are back: the kept copy first, then those copies. */
+  groups: PhotoId[][];
+}
+
+export async function undoTrashEdit(library: Library, editId: EditId, trash: SystemTrash = systemTrash()): Promise<TrashUndone> {
   const catalogue = library.catalogue;
   const { photos } = catalogue.readTrashEdit(editId);
   const back: PhotoId[] = [];
@@ -38,10 +45,15 @@ export async function undoTrashEdit(library: Library, editId: EditId, trash: Sys
     else notRestored.push({ id: trashed.photoId, path: trashed.path, error: outcome.error });
   }
   const { edit, visible } = catalogue.undoTrashEdit(editId, back);
+  const groups = new Map<PhotoId, PhotoId[]>();
+  for (const photo of photos) {
+    if (photo.keptId === null || !back.includes(photo.photoId)) continue;
+    groups.set(photo.keptId, [...(groups.get(photo.keptId) ?? [photo.keptId]), photo.photoId]);
+  }
   const result: UndoResult = { edit, restored: visible, skipped: photos.length - visible, notRestored };
   if (!trash.canRestore && notRestored.length > 0) {
     result.notice = `This system does not let apps take files out of the ${trash.name}: restore the files from the ${trash.name} yourself. `
       + 'Back in their folders, they show again with their ratings and tags.';
   }
-  return result;
+  return { result, groups: [...groups.values()] };
 }

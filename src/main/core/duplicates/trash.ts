@@ -18,6 +18,7 @@ export async function trashPhotos(library: Library, photoIds: PhotoId[], options
   const moveToTrash = options.moveToTrash ?? ((file: string) => trash(file, { glob: false }));
   const catalogue = library.catalogue;
   const toTrash: TrashedPhoto[] = [];
+  const keptFor = new Map((options.merges ?? []).flatMap((m) => m.fromIds.map((id) => [id, m.keepId] as const)));
   const trashed: PhotoId[] = [];
   const failed: { id: PhotoId; error: string }[] = [];
   const order = [...new Set(photoIds)];
@@ -37,7 +38,7 @@ export async function trashPhotos(library: Library, photoIds: PhotoId[], options
       failed.push({ id, error: `file not found: ${photo.path} (marked missing)` });
       continue;
     }
-    toTrash.push({ photoId: id, path: photo.path, size: photo.size, status: photo.status });
+    toTrash.push({ photoId: id, path: photo.path, size: photo.size, status: photo.status, keptId: keptFor.get(id) ?? null });
   }
   const editId = catalogue.openTrashEdit(toTrash, options.merges ?? []);
   for (const photo of toTrash) {

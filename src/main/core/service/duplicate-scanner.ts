@@ -5,7 +5,7 @@
 import { fileURLToPath } from 'node:url';
 import type { DuplicateScanStatus, DuplicatesPage, PhotoId } from '../../../shared/types.js';
 import type { Library } from '../library.js';
-import { describeSet, type DuplicateSet } from '../duplicates/duplicates.js';
+import { describeSet, summariseSet, type DuplicateSet } from '../duplicates/duplicates.js';
 import { mergeSets, readKeptScan, writeKeptScan, type KeptScan } from '../duplicates/scan-store.js';
 import type { ScanArgs, ScanProgress, ScanResult } from '../duplicates/scan-process.js';
 import { JobCancelledError, startChildJob, type ChildJob } from '../jobs/child-job.js';
@@ -159,6 +159,20 @@ export class DuplicateScanner {
     }
     if (!changed) return;
     kept.sets = sets;
+    writeKeptScan(this.library.paths.duplicates, kept);
+    this.options.onStatus(this.status());
+  }
+
+  /** Copies back from the trash (a resolution undone): each group, kept copy first, rejoins the kept results. */
+  async rejoin(groups: PhotoId[][]): Promise<void> {
+    const kept = this.keptScan();
+    if (!kept || groups.length === 0) return;
+    const found: DuplicateSet[] = [];
+    for (const ids of groups) {
+      const set = await summariseSet(this.library, [...ids].sort((a, b) => a - b), kept.modelId);
+      if (set) found.push(set);
+    }
+    kept.sets = await mergeSets(this.library, kept.modelId, kept.sets, found);
     writeKeptScan(this.library.paths.duplicates, kept);
     this.options.onStatus(this.status());
   }

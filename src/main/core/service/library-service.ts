@@ -288,8 +288,13 @@ export class LibraryService implements PhotoSearchApi {
 
   async undoEdit(editId: EditId): Promise<UndoResult> {
     const trashEdit = this.library.catalogue.listEdits().some((e) => e.id === editId && e.kind === 'trash');
-    const result = trashEdit ? await undoTrashEdit(this.library, editId) : this.library.catalogue.undoEdit(editId);
-    if (trashEdit) this.search_.markStale(); // photos back in the library: their vectors rejoin the index
+    let result: UndoResult;
+    if (trashEdit) {
+      const undone = await undoTrashEdit(this.library, editId);
+      result = undone.result;
+      this.search_.markStale(); // photos back in the library: their vectors rejoin the index
+      await this.duplicates.rejoin(undone.groups);
+    } else result = this.library.catalogue.undoEdit(editId);
     this.search_.forgetRanking();
     this.emit({ type: 'library-changed' });
     return result;
