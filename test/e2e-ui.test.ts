@@ -48,7 +48,8 @@ const skipReason = chromiumSkipReason;
 /** Starts `photo-search serve` and resolves with the URL it prints on its first line. */
 function startServe(libraryDir: string, modelsDir: string, home: string): Promise<{ child: ChildProcess; url: string; log: string[] }> {
   const child = spawn(process.execPath, [CLI, 'serve', '--library', libraryDir, '--models', modelsDir, '--port', '0'], {
-    env: { ...process.env, PHOTO_SEARCH_HOME: home },
+    // The trash package moves files to the freedesktop trash under XDG_DATA_HOME: a temp one, not the user's.
+    env: { ...process.env, PHOTO_SEARCH_HOME: home, XDG_DATA_HOME: path.join(home, 'data') },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log: string[] = [];
@@ -297,6 +298,35 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
     await page.getByTestId('tab-library').click();
     await waitForGrid(page, (n) => n.length === PHOTO_COUNT, 'back to the library');
+  });
+
+  test('duplicates: moving the copy to the trash is undone from its notice, and with Ctrl+Z', async () => {
+    await page.getByTestId('tab-duplicates').click();
+    const group = page.locator('[data-testid="duplicate-group"][data-kind="exact"]');
+    const trashCopy = async () => {
+      await group.waitFor();
+      await group.locator('[data-testid="duplicate-photo"][data-keep="false"] input[type="checkbox"]').check();
+      await page.getByTestId('trash-duplicates').click();
+      await page.getByTestId('confirm-ok').click();
+      await page.getByTestId('no-duplicates').waitFor();
+      return page.getByTestId('toast').filter({ hasText: 'Moved 1 photo to the trash' });
+    };
+    const undone = page.getByTestId('toast').filter({ hasText: 'Undid moving to the trash: 1 photo back in the library' });
+    await (await trashCopy()).getByTestId('toast-action').click();
+    await undone.waitFor();
+    await group.waitFor(); // the pair is a group again
+    assert.equal(await group.getByTestId('duplicate-photo').count(), 2);
+    await shot(page, '08b-duplicates-undone');
+    await undone.waitFor({ state: 'detached' });
+
+    const moved = await trashCopy();
+    await moved.waitFor();
+    await page.keyboard.press('Control+z');
+    await undone.waitFor();
+    await moved.waitFor({ state: 'detached' }); // its Undo no longer applies
+    await group.waitFor();
+    await page.getByTestId('tab-library').click();
+    await waitForGrid(page, (n) => n.length === PHOTO_COUNT, 'every photo back in the library');
   });
 
   test('dark theme follows the system', async () => {
