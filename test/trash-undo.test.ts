@@ -4,10 +4,11 @@
 // pair is a duplicate group again; a taken
 // path or a file emptied from the trash is named in a partial result; where the system trash cannot be restored
 // from (macOS, Windows), undo takes back the catalogue side and says to restore the files by hand. Migration
-// 10 keeps the history it rebuilds.
+// 10 keeps the history it rebuilds. Restoring reads a volume's own .Trash-$uid and copies across volumes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Catalogue } from '../src/main/core/catalogue/catalogue.js';
@@ -153,4 +154,59 @@ test('migration 10 keeps the undo history: its edits, their ids, and the id coun
   assert.deepEqual(catalogue.listEdits().map((e) => [e.id, e.rating]), [[2, 4], [1, 3]]);
   assert.equal(catalogue.setRating([1], 2).editId, 4, 'the counter went on from 3');
   catalogue.db.prepare("INSERT INTO edits(kind, created_at) VALUES ('trash', 0)").run();
+});
+
+/** A folder on another volume than the temp folder (tmpfs /dev/shm), or null where there is none. */
+function otherVolume(t: Parameters<typeof tempDir>[0]): string | null {
+  if (process.platform !== 'linux' || !existsSync('/dev/shm') || statSync('/dev/shm').dev === statSync(os.tmpdir()).dev) return null;
+  const dir = mkdtempSync('/dev/shm/trash-undo-');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+test('a file trashed on another volume comes back from the .Trash-$uid at its top (Path relative to it, as GIO writes)', async (t) => {
+  const volume = otherVolume(t);
+  if (!volume) return t.skip('no second volume (/dev/shm) here');
+  const topTrash = `/dev/shm/.Trash-${process.getuid!()}`;
+  if (existsSync(topTrash)) return t.skip(`${topTrash} exists already: not touching it`);
+  t.after(() => rmSync(topTrash, { recursive: true, force: true }));
+  const original = path.join(volume, 'holiday 100% sun.jpg');
+  mkdirSync(path.join(topTrash, 'files'), { recursive: true });
+  mkdirSync(path.join(topTrash, 'info'));
+  writeFileSync(path.join(topTrash, 'files', 'holiday 100% sun.jpg'), 'the bytes of a photo');
+  writeFileSync(path.join(topTrash, 'info', 'holiday 100% sun.jpg.trashinfo'),
+    `[Trash Info]\nPath=${encodeURI(path.relative('/dev/shm', original))}\nDeletionDate=2026-11-30T10:00:00\n`);
+
+  assert.deepEqual(await systemTrash('linux').restore(original, 'the bytes of a photo'.length), { restored: true });
+  assert.equal(readFileSync(original, 'utf8'), 'the bytes of a photo');
+  assert.deepEqual([readdirSync(path.join(topTrash, 'files')), readdirSync(path.join(topTrash, 'info'))], [[], []], 'its trash entry is gone');
+});
+
+test('a file put back across volumes is copied beside its place and then linked in, never over another', async (t) => {
+  const volume = otherVolume(t);
+  if (!volume) return t.skip('no second volume (/dev/shm) here');
+  const dataHome = tempDir(t, 'trash-undo-xdg-');
+  const previous = process.env.XDG_DATA_HOME;
+  process.env.XDG_DATA_HOME = dataHome;
+  t.after(() => (previous === undefined ? delete process.env.XDG_DATA_HOME : (process.env.XDG_DATA_HOME = previous)));
+  // A home-trash entry (as GIO writes one: escaped Path, local DeletionDate) for a file of the other volume.
+  const trashed = (name: string, bytes: string, deletedAt: string) => {
+    mkdirSync(path.join(dataHome, 'Trash', 'files'), { recursive: true });
+    mkdirSync(path.join(dataHome, 'Trash', 'info'), { recursive: true });
+    writeFileSync(path.join(dataHome, 'Trash', 'files', name), bytes);
+    writeFileSync(path.join(dataHome, 'Trash', 'info', `${name}.trashinfo`),
+      `[Trash Info]\nPath=${encodeURI(path.join(volume, 'a photo.jpg'))}\nDeletionDate=${deletedAt}\n`);
+  };
+  trashed('a photo.jpg', 'older, other size', '2026-11-01T10:00:00');
+  trashed('a photo.2.jpg', 'newest', '2026-11-30T10:00:00');
+  trashed('a photo.3.jpg', 'oldest', '2026-11-02T10:00:00'); // the same size as 'newest'
+  const original = path.join(volume, 'a photo.jpg');
+
+  writeFileSync(original, 'something else');
+  assert.match((await systemTrash('linux').restore(original, 'newest'.length) as { error: string }).error, /another file now lies at/);
+  rmSync(original);
+  assert.deepEqual(await systemTrash('linux').restore(original, 'newest'.length), { restored: true });
+  assert.equal(readFileSync(original, 'utf8'), 'newest', 'the newest entry of that size');
+  assert.deepEqual(readdirSync(volume), ['a photo.jpg'], 'no temporary copy is left beside it');
+  assert.deepEqual(readdirSync(path.join(dataHome, 'Trash', 'files')).sort(), ['a photo.3.jpg', 'a photo.jpg'], 'the others stay in the trash');
 });
