@@ -45,9 +45,10 @@ export async function undoTrashEdit(library: Library, editId: EditId, trash: Sys
     else notRestored.push({ id: trashed.photoId, path: trashed.path, error: outcome.error });
   }
   const { edit, visible } = catalogue.undoTrashEdit(editId, back);
+  const isBack = new Set(back);
   const groups = new Map<PhotoId, PhotoId[]>();
   for (const photo of photos) {
-    if (photo.keptId === null || !back.includes(photo.photoId)) continue;
+    if (photo.keptId === null || !isBack.has(photo.photoId)) continue;
     groups.set(photo.keptId, [...(groups.get(photo.keptId) ?? [photo.keptId]), photo.photoId]);
   }
   const result: UndoResult = { edit, restored: visible, skipped: photos.length - visible, notRestored };
