@@ -6,6 +6,8 @@
 //   (q) cosine between the int8 and fp32 vectors the two commands stored for the same photos (median, p5,
 //       min). The architecture model has random weights: this says how closely int8 follows fp32 on
 //       these activations, not how well it searches.
+// The machine is shared, so each rate comes with the CPU time per photo it cost (this process's for the model,
+// the child's for the command), which other work on the machine disturbs far less than wall time.
 // Rounds alternate which precision goes first; each round waits for the machine to be idle and runs on a
 // fresh part of the photo set. Figures are medians over the rounds. The int8 folder is derived once first
 // (its time is reported apart).
@@ -14,7 +16,7 @@
 //        [--wait-quiet 120]
 // Writes bench/results/int8.json. Skips (exit 0) when ../shared is missing.
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -45,9 +47,9 @@ interface Round {
   order: Precision[];
   idleBefore: number | null;
   loadBefore: number;
-  modelOnly: Record<Precision, number>;
-  /** The command's own rate (embedding phase) and photos ÷ wall time of the whole command. */
-  command: Record<Precision, { photosPerSecond: number; wallPhotosPerSecond: number; embedded: number }>;
+  modelOnly: Record<Precision, { photosPerSecond: number; cpuMsPerPhoto: number }>;
+  /** The command's own rate (embedding phase), photos ÷ wall time of the whole command, and its CPU time per photo. */
+  command: Record<Precision, { photosPerSecond: number; wallPhotosPerSecond: number; cpuMsPerPhoto: number | null; embedded: number }>;
 }
 
 async function main(): Promise<void> {
@@ -87,7 +89,7 @@ async function main(): Promise<void> {
       const order: Precision[] = r % 2 === 0 ? ['fp32', 'int8'] : ['int8', 'fp32'];
       const idleBefore = await waitQuiet(quietSeconds);
       const loadBefore = os.loadavg()[0];
-      const round: Round = { order, idleBefore, loadBefore, modelOnly: { fp32: 0, int8: 0 }, command: {} as Round['command'] };
+      const round: Round = { order, idleBefore, loadBefore, modelOnly: {} as Round['modelOnly'], command: {} as Round['command'] };
       for (const p of order) round.modelOnly[p] = await modelOnly(models[p], tensors);
       for (const p of order) {
         const library = path.join(work, `library-${p}-${r}`);
@@ -96,26 +98,31 @@ async function main(): Promise<void> {
       }
       rounds.push(round);
       console.log(`round ${r + 1} (${order.join(' first, ')}; load ${loadBefore.toFixed(2)}, idle before ${idleBefore === null ? '?' : Math.round(idleBefore * 100) + '%'}): ` +
-        PRECISIONS.map((p) => `${p} model ${round.modelOnly[p].toFixed(1)}/s, index ${round.command[p].photosPerSecond.toFixed(1)}/s ` +
-          `(wall ${round.command[p].wallPhotosPerSecond.toFixed(1)}/s)`).join('; '));
+        PRECISIONS.map((p) => `${p} model ${round.modelOnly[p].photosPerSecond.toFixed(1)}/s (${round.modelOnly[p].cpuMsPerPhoto} cpu ms), ` +
+          `index ${round.command[p].photosPerSecond.toFixed(1)}/s (wall ${round.command[p].wallPhotosPerSecond.toFixed(1)}/s, ${round.command[p].cpuMsPerPhoto ?? '?'} cpu ms)`).join('; '));
     }
     for (const p of PRECISIONS) await models[p].release();
 
     const cosines = compareVectors(libraries.fp32, libraries.int8);
     const med = (pick: (r: Round) => number): number => round2(median(rounds.map(pick)));
-    const figures = Object.fromEntries(PRECISIONS.map((p) => {
-      const modelRate = med((r) => r.modelOnly[p]);
+    const figuresOf = (p: Precision): Record<string, number> => {
+      const modelRate = med((r) => r.modelOnly[p].photosPerSecond);
       const commandRate = med((r) => r.command[p].photosPerSecond);
-      return [p, {
+      return {
         modelOnlyPhotosPerSecond: modelRate,
         indexPhotosPerSecond: commandRate,
         indexWallPhotosPerSecond: med((r) => r.command[p].wallPhotosPerSecond),
         indexToModelOnly: round2(commandRate / modelRate),
+        modelOnlyCpuMsPerPhoto: med((r) => r.modelOnly[p].cpuMsPerPhoto),
+        indexCpuMsPerPhoto: med((r) => r.command[p].cpuMsPerPhoto ?? NaN),
         projectedHoursFor624017: round2(LIBRARY_PHOTOS / commandRate / 3600),
-      }];
-    })) as Record<Precision, { modelOnlyPhotosPerSecond: number; indexPhotosPerSecond: number; indexWallPhotosPerSecond: number; indexToModelOnly: number; projectedHoursFor624017: number }>;
+      };
+    };
+    const figures = { fp32: figuresOf('fp32'), int8: figuresOf('int8') };
     const ratios = {
-      modelOnly: med((r) => r.modelOnly.int8 / r.modelOnly.fp32),
+      modelOnly: med((r) => r.modelOnly.int8.photosPerSecond / r.modelOnly.fp32.photosPerSecond),
+      modelOnlyCpu: med((r) => r.modelOnly.fp32.cpuMsPerPhoto / r.modelOnly.int8.cpuMsPerPhoto),
+      indexCpu: med((r) => (r.command.fp32.cpuMsPerPhoto ?? NaN) / (r.command.int8.cpuMsPerPhoto ?? NaN)),
       index: med((r) => r.command.int8.photosPerSecond / r.command.fp32.photosPerSecond),
       indexWall: med((r) => r.command.int8.wallPhotosPerSecond / r.command.fp32.wallPhotosPerSecond),
     };
@@ -135,9 +142,10 @@ async function main(): Promise<void> {
     for (const p of PRECISIONS) {
       const f = figures[p];
       console.log(`${p}: model only ${f.modelOnlyPhotosPerSecond}/s; index ${f.indexPhotosPerSecond}/s (wall ${f.indexWallPhotosPerSecond}/s) = ` +
-        `${f.indexToModelOnly} of model only; 624,017 photos ≈ ${f.projectedHoursFor624017} h`);
+        `${f.indexToModelOnly} of model only; 624,017 photos ≈ ${f.projectedHoursFor624017} h; cpu ms/photo model ${f.modelOnlyCpuMsPerPhoto}, index ${f.indexCpuMsPerPhoto}`);
     }
-    console.log(`int8 ÷ fp32: model only ${ratios.modelOnly} (target ≥ 1.8), index ${ratios.index} (wall ${ratios.indexWall}; target ≥ 1.7)`);
+    console.log(`int8 ÷ fp32: model only ${ratios.modelOnly} (target ≥ 1.8), index ${ratios.index} (wall ${ratios.indexWall}; target ≥ 1.7); ` +
+      `fp32 ÷ int8 cpu per photo: model ${ratios.modelOnlyCpu}, index ${ratios.indexCpu}`);
     console.log(`cosine int8 vs fp32 over ${cosines.photos} photos: median ${cosines.median}, p5 ${cosines.p5}, min ${cosines.min} (target median ≥ 0.99; random weights)`);
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -151,12 +159,12 @@ async function decode(files: string[], folder: ModelFolder): Promise<Float32Arra
 }
 
 /** Photos/s of the image tower alone over the pre-decoded tensors, in batches. */
-async function modelOnly(model: ClipModel, tensors: Float32Array[]): Promise<number> {
+async function modelOnly(model: ClipModel, tensors: Float32Array[]): Promise<Round['modelOnly'][Precision]> {
   let photos = 0;
   const t = await timed(async () => {
     for (let i = 0; i + batch <= tensors.length; i += batch) photos += (await model.embedImages(tensors.slice(i, i + batch))).length;
   });
-  return photos / t.seconds;
+  return { photosPerSecond: photos / t.seconds, cpuMsPerPhoto: round2((t.cpuSeconds * 1000) / photos) };
 }
 
 /** `photo-search index` as a user runs it, in its own process. */
@@ -164,6 +172,7 @@ async function indexCommand(photos: string, library: string, modelDir: string, p
   Promise<Round['command'][Precision]> {
   const argv = [BIN, 'index', photos, '--model', modelDir, '--precision', precision, '--batch', String(batch),
     '--threads', String(threads), '--json', '--library', library];
+  const cpuBefore = childrenCpuSeconds();
   const started = performance.now();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     const child = spawn(process.execPath, argv, { env: { ...process.env, PHOTO_SEARCH_MODELS_DIR: modelsDir }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -174,9 +183,21 @@ async function indexCommand(photos: string, library: string, modelDir: string, p
     child.on('exit', (c) => resolve({ code: c, stdout: out, stderr: err }));
   });
   const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = childrenCpuSeconds();
   if (code !== 0) throw new Error(`index --precision ${precision} failed (${code}): ${stderr}`);
   const summary = JSON.parse(stdout) as { embedded: number; photosPerSecond: number };
-  return { photosPerSecond: round2(summary.photosPerSecond), wallPhotosPerSecond: round2(summary.embedded / seconds), embedded: summary.embedded };
+  const cpuMsPerPhoto = cpuBefore === null || cpuAfter === null ? null : round2(((cpuAfter - cpuBefore) * 1000) / summary.embedded);
+  return { photosPerSecond: round2(summary.photosPerSecond), wallPhotosPerSecond: round2(summary.embedded / seconds), cpuMsPerPhoto, embedded: summary.embedded };
+}
+
+/** CPU seconds of this process's finished children (Linux /proc/self/stat cutime + cstime, 100 ticks/s), or null. */
+function childrenCpuSeconds(): number | null {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100; // fields 16 and 17 of stat(5), counted from state (3)
+  } catch {
+    return null;
+  }
 }
 
 /** Cosine between the two libraries' vectors of each photo (matched by file name), with the model ids seen. */
