@@ -19,7 +19,7 @@ test('LibraryService: folders, indexing in a child process, text search, similar
   const colours = ['red', 'green', 'blue', 'yellow', 'purple'] as const;
   for (const colour of colours) await writeSolidPhoto(path.join(photos, `${colour}.jpg`), COLOURS[colour], 48);
   writeFileSync(path.join(photos, 'broken.jpg'), 'not a photo');
-  writeFileSync(path.join(photos, 'raw.cr2'), 'raw bytes');
+  writeFileSync(path.join(photos, 'raw.x3f'), 'raw bytes'); // Sigma's container: no preview reader, counted only
   const secret = path.join(root, 'secret.jpg');
   await writeSolidPhoto(secret, COLOURS.white, 16);
   symlinkSync(secret, path.join(photos, 'escape.jpg')); // points outside the folder: never served
@@ -38,7 +38,7 @@ test('LibraryService: folders, indexing in a child process, text search, similar
   await service.startIndexing();
   const progress = await finished;
   assert.equal(progress.state, 'done', progress.message);
-  assert.match(progress.message ?? '', /Not supported, skipped: 1 \.cr2/);
+  assert.match(progress.message ?? '', /Not supported, skipped: 1 \.x3f/);
 
   const status = await service.getStatus();
   assert.equal(status.embedded, colours.length);
