@@ -55,7 +55,7 @@ export interface ScanResult {
   moved: number;
   restored: number;
   unchanged: number;
-  /** Media files seen but not registered, by lower-case extension: camera RAW, video, BMP/PSD/SVG… */
+  /** Media files seen but not registered, by lower-case extension: video, BMP/PSD/SVG…, RAW without a preview reader (X3F, MRW…). */
   unsupported: Record<string, number>;
   /** Other files (sidecars, documents, hidden files) that are not photos at all. */
   ignored: number;
