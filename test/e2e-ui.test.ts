@@ -167,9 +167,29 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     assert.equal(await page.getByTestId('indexing-progress').getAttribute('aria-valuenow'), '100');
     const seen = (await page.evaluate(() => (globalThis as any).seenStates)) as string[];
     assert.ok(seen.some((state) => state === 'scanning' || state === 'embedding'), `live progress was shown: ${seen.join(' → ')}`);
+    // Which provider embedded, and why any other was passed over (auto on Linux tries CUDA first).
+    const runtime = await page.getByTestId('indexing-runtime').textContent();
+    assert.match(runtime ?? '', /embedding on the CPU, \d+ threads?, batches of \d+ \(measured on this computer\)\.$/i);
+    if (process.platform === 'linux') assert.match(runtime ?? '', /^(CUDA unavailable \(.+\); embedding|Embedding) on /);
     await shot(page, '03-indexing-done');
     await page.getByTestId('drawer-close').click();
     await waitForGrid(page, (names) => names.length === PHOTO_COUNT, 'all photos browse after indexing');
+  });
+
+  test('settings: the indexing hardware choice is kept by the library', async () => {
+    await page.getByTestId('open-settings').click();
+    const select = page.getByTestId('provider-select');
+    assert.equal(await select.inputValue(), 'auto');
+    const offered = await select.locator('option').evaluateAll((options: any[]) => options.map((o) => o.value));
+    assert.deepEqual(offered, process.platform === 'linux' ? ['auto', 'cpu', 'cuda'] : offered, 'Linux offers auto, the CPU and CUDA');
+    await select.selectOption('cpu');
+    await page.getByText('Indexing will use CPU from its next run').waitFor();
+    await page.reload();
+    await page.getByTestId('open-settings').click();
+    assert.equal(await page.getByTestId('provider-select').inputValue(), 'cpu');
+    await page.getByTestId('provider-select').selectOption('auto');
+    await page.getByText('Indexing will use Automatic from its next run').waitFor();
+    await page.getByTestId('open-settings').click();
   });
 
   test('the query "red" puts the red photo first, with count and time shown', async () => {
