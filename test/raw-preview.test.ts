@@ -168,12 +168,13 @@ test('raw: hostile files: a preview past the end, directory loops, files cut sho
   assert.equal(walked.candidates.length, 1, 'IFD0 read once');
 
   // Cut short anywhere, and bytes damaged at random: only RawPreviewError, null or a preview, never a crash or a hang.
-  const whole = await nefLike(jpeg);
+  const wholes = [await nefLike(jpeg), buildCr3({ preview: jpeg, thumbnail: await quadrantJpeg(160, 120), orientation: 6 }), buildRaf(jpeg)];
   const random = prng(12);
   const outcomes = new Set<string>();
-  for (let i = 0; i < 300; i++) {
-    const bytes = Buffer.from(i < 100 ? whole.subarray(0, Math.floor(random() * whole.length)) : whole);
-    if (i >= 100) for (let k = 0; k < 1 + (i % 8); k++) bytes[Math.floor(random() * Math.min(bytes.length, 600))] = Math.floor(random() * 256);
+  for (let i = 0; i < 600; i++) {
+    const whole = wholes[i % wholes.length];
+    const bytes = Buffer.from(i < 200 ? whole.subarray(0, Math.floor(random() * whole.length)) : whole);
+    if (i >= 200) for (let k = 0; k < 1 + (i % 8); k++) bytes[Math.floor(random() * Math.min(bytes.length, 600))] = Math.floor(random() * 256);
     try {
       const found = await preview(bytes);
       outcomes.add(found ? 'preview' : 'not a raw');
