@@ -13,7 +13,7 @@ import { RawPreviewError, readRawPreview } from '../src/main/core/model/raw/raw-
 import { tiffHeader, walkTiff } from '../src/main/core/model/raw/tiff-walk.js';
 import type { PreprocessCfg } from '../src/main/core/model/model-folder.js';
 import { prng, tempDir } from './helpers/fixtures.js';
-import { buildCr3, buildRaf, buildTiff, nefLike, quadrantJpeg, RAW_FIXTURES, redCorner, type TiffIfd } from './helpers/raw-files.js';
+import { buildCr3, buildRaf, buildTiff, nefLike, quadrantJpeg, RAW_FIXTURES, redCorner, withPreviewAppended, type TiffIfd } from './helpers/raw-files.js';
 
 const CFG: PreprocessCfg = {
   width: 224, height: 224, mean: [0.48145466, 0.4578275, 0.40821073], std: [0.26862954, 0.26130258, 0.27577711],
@@ -231,6 +231,18 @@ test('raw: real RAW containers: previews located where ExifTool finds them, plac
   assert.ok((await ranges('CanonRaw.cr2')).some((r) => r.offset === 8680 && r.length === 26), 'CR2 IFD0 preview strip');
   const dng = await ranges('DNG.dng');
   assert.ok(dng.some((r) => r.offset === 12780 && r.length === 26) && dng.some((r) => r.offset === 13070 && r.length === 29), 'DNG SubIFD previews');
+
+  // The same containers with a real JPEG where their placeholder was: found through the real structure.
+  const jpeg = await quadrantJpeg(640, 480);
+  const patched: [string, Buffer][] = [
+    ['nef', withPreviewAppended(read('Nikon.nef'), 1120, 29, jpeg)],
+    ['cr2', withPreviewAppended(read('CanonRaw.cr2'), 8680, 26, jpeg, { tags: [273, 279] })],
+    ['dng', withPreviewAppended(read('DNG.dng'), 13070, 29, jpeg, { tags: [273, 279], littleEndian: false })],
+  ];
+  for (const [format, bytes] of patched) {
+    const found = await preview(bytes);
+    assert.deepEqual([found?.format, found?.width, found?.height], [format, 640, 480], format);
+  }
 
   const expected: Record<string, [string, RegExp, string, string]> = {
     'Nikon.nef': ['nef', /not a JPEG that can be decoded: no JPEG start marker/, 'NIKON D70', '2004-06-09T16:02:35'],

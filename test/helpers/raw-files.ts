@@ -194,21 +194,23 @@ export async function nefLike(preview: Buffer, options: TiffOptions & { orientat
 }
 
 /**
- * A real RAW container with a usable preview: `jpeg` appended to the file, and the little-endian LONG
- * entries of tags 513/514 that held `offset` and `length` pointed at it.
+ * A real RAW container with a usable preview: `jpeg` appended to the file, and the LONG entries (offset
+ * tag, length tag: 513/514, or 273/279 for strips) that held `offset` and `length` pointed at it.
  */
-export function withPreviewAppended(raw: Buffer, offset: number, length: number, jpeg: Buffer): Buffer {
+export function withPreviewAppended(
+  raw: Buffer, offset: number, length: number, jpeg: Buffer, options: { tags?: [number, number]; littleEndian?: boolean } = {},
+): Buffer {
+  const le = options.littleEndian ?? true;
+  const [offsetTag, lengthTag] = options.tags ?? [513, 514];
   const entry = (tag: number, value: number): Buffer => {
     const b = Buffer.alloc(12);
-    b.writeUInt16LE(tag, 0);
-    b.writeUInt16LE(LONG, 2);
-    b.writeUInt32LE(1, 4);
-    b.writeUInt32LE(value, 8);
+    if (le) { b.writeUInt16LE(tag, 0); b.writeUInt16LE(LONG, 2); b.writeUInt32LE(1, 4); b.writeUInt32LE(value, 8); }
+    else { b.writeUInt16BE(tag, 0); b.writeUInt16BE(LONG, 2); b.writeUInt32BE(1, 4); b.writeUInt32BE(value, 8); }
     return b;
   };
   const out = Buffer.concat([raw, Buffer.alloc(raw.length % 2), jpeg]);
   const at = raw.length + (raw.length % 2);
-  for (const [tag, from, to] of [[513, offset, at], [514, length, jpeg.length]]) {
+  for (const [tag, from, to] of [[offsetTag, offset, at], [lengthTag, length, jpeg.length]]) {
     const where = out.indexOf(entry(tag, from));
     if (where < 0 || where >= raw.length) throw new Error(`no tag ${tag} holding ${from} in the RAW`);
     entry(tag, to).copy(out, where);
