@@ -9,7 +9,7 @@ import type { InferenceSession } from 'onnxruntime-node';
 import { ClipModel, type SessionFactory } from '../src/main/core/model/clip-model.js';
 import { loadModelFolder } from '../src/main/core/model/model-folder.js';
 import {
-  conciseReason, openWithFallback, providerCandidates, unavailableReason, type ProviderEnvironment,
+  conciseReason, explainLoadFailure, missingFromLdd, openWithFallback, providerCandidates, unavailableReason, type ProviderEnvironment,
 } from '../src/main/core/model/execution-providers.js';
 import { describeProvider } from '../src/shared/embedding-runtime.js';
 import type { ExecutionProvider } from '../src/shared/types.js';
@@ -41,6 +41,24 @@ test('providers: why one cannot run is known before trying: wrong platform, not 
   assert.match(unavailableReason('cuda', env({ platform: 'win32', backends: [{ name: 'cpu', bundled: true }, { name: 'dml', bundled: true }] }))!,
     /this onnxruntime-node build has no CUDA provider/);
   assert.equal(unavailableReason('dml', env({ platform: 'win32', backends: [{ name: 'dml', bundled: true }] })), null);
+});
+
+test('providers: CUDA libraries that load but lack CUDA or cuDNN are explained from ldd', () => {
+  const ldd = [
+    '\tlinux-vdso.so.1 (0x00007ffd)',
+    '\tlibcublasLt.so.12 => not found',
+    '\tlibcudnn.so.9 => not found',
+    '\tlibstdc++.so.6 => /lib/x86_64-linux-gnu/libstdc++.so.6 (0x00007f36e7c00000)',
+  ].join('\n');
+  assert.deepEqual(missingFromLdd(ldd), ['libcublasLt.so.12', 'libcudnn.so.9']);
+  const env: ProviderEnvironment = { platform: 'linux', binDir: '/ort/bin', exists: () => true, backends: [] };
+  const asked: string[] = [];
+  const reason = explainLoadFailure('cuda', env, (file) => (asked.push(file), ldd));
+  assert.equal(reason, "onnxruntime-node's CUDA provider needs libcublasLt.so.12, libcudnn.so.9, not found: CUDA 12 and cuDNN 9 are required");
+  assert.deepEqual(asked, [path.join('/ort/bin', 'libonnxruntime_providers_cuda.so')]);
+  assert.equal(explainLoadFailure('cuda', env, () => '\tlibm.so.6 => /lib/libm.so.6'), null, 'nothing missing: ORT\'s own message stands');
+  assert.equal(explainLoadFailure('cuda', env, () => null), null, 'no ldd');
+  assert.equal(explainLoadFailure('dml', { ...env, platform: 'win32' }, () => ldd), null);
 });
 
 test('providers: onnxruntime-node here lists cpu as bundled and cuda as a separate download', () => {

@@ -2,6 +2,7 @@
 // with the threads and batch size given, else remembered for this machine, model and provider, else measured
 // now and remembered (calibration.ts), else the defaults. Runs where the tower will run (the embed worker).
 import os from 'node:os';
+import ort from 'onnxruntime-node';
 import { stat } from 'node:fs/promises';
 import type { EmbeddingRuntime, ExecutionProvider, ProviderChoice } from '../../../shared/types.js';
 import { ClipModel, type SessionFactory } from '../model/clip-model.js';
@@ -33,6 +34,9 @@ export async function prepareImageTower(
   request: ImageTowerRequest,
   hooks: ImageTowerHooks = {},
 ): Promise<{ model: ClipModel; runtime: EmbeddingRuntime; trials: Trial[] }> {
+  // A provider that fails to load makes ORT print error lines on stderr before it throws; the fallback reports
+  // it in one line instead. Takes effect where no session was created before (the embed worker's process).
+  if (request.provider !== 'cpu') ort.env.logLevel = 'fatal';
   const cores = os.availableParallelism();
   const firstThreads = request.threads ?? cores;
   const open = (threads: number, provider: ProviderChoice, maxBatch: number): Promise<ClipModel> =>

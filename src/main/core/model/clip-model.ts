@@ -11,7 +11,7 @@ import { loadModelFolder, type ModelFolder } from './model-folder.js';
 import { ClipTokenizer } from './tokenizer.js';
 import { sumOfSquares } from '../vector/vector-math.js';
 import type { ExecutionProvider, ProviderChoice } from '../../../shared/types.js';
-import { openWithFallback, providerCandidates, unavailableReason, type Fallback } from './execution-providers.js';
+import { explainLoadFailure, openWithFallback, providerCandidates, unavailableReason, type Fallback } from './execution-providers.js';
 
 export interface ClipModelOptions {
   /** Intra-op threads per session. Default: all cores. */
@@ -27,16 +27,21 @@ export interface ClipModelOptions {
 export type SessionFactory = (path: string, options: InferenceSession.SessionOptions, provider: ExecutionProvider) => Promise<InferenceSession>;
 
 /**
- * onnxruntime-node's session on one provider; a provider whose libraries are missing fails without trying.
- * DirectML refuses a session with memory patterns enabled (ORT's DirectML EP documentation), which onnxruntime-node
- * leaves on unless told.
+ * onnxruntime-node's session on one provider; a provider whose libraries are missing fails without trying, one
+ * whose libraries do not load says which of their dependencies are missing. DirectML refuses a session with
+ * memory patterns enabled (ORT's DirectML EP documentation), which onnxruntime-node leaves on unless told.
  */
 const createOrtSession: SessionFactory = async (path, options, provider) => {
   const unavailable = unavailableReason(provider);
   if (unavailable) throw new Error(unavailable);
-  return ort.InferenceSession.create(path, {
-    ...options, executionProviders: [provider], ...(provider === 'dml' ? { enableMemPattern: false } : {}),
-  });
+  try {
+    return await ort.InferenceSession.create(path, {
+      ...options, executionProviders: [provider], ...(provider === 'dml' ? { enableMemPattern: false } : {}),
+    });
+  } catch (error) {
+    const explained = /Failed to load shared library/.test((error as Error).message) ? explainLoadFailure(provider) : null;
+    throw explained ? new Error(explained) : error;
+  }
 };
 
 export class ModelLoadError extends Error {

@@ -8,6 +8,7 @@
 // (libonnxruntime_providers_cuda.so, libonnxruntime_providers_shared.so); win32 bundles DirectML.dll; darwin
 // arm64 has CoreML. Without the CUDA libraries, InferenceSession.create with ['cuda'] fails with "Failed to load
 // shared library" after ORT logs two error lines, so a missing library is reported without trying.
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -90,6 +91,35 @@ function localEnvironment(): ProviderEnvironment {
     };
   }
   return environment;
+}
+
+/** The libraries `ldd` reports as "not found". */
+export function missingFromLdd(output: string): string[] {
+  return output.split('\n').flatMap((line) => /^\s*(\S+)\s+=>\s+not found/.exec(line)?.[1] ?? []);
+}
+
+function lddOutput(file: string): string | null {
+  try {
+    return execFileSync('ldd', [file], { encoding: 'utf8', timeout: 5000, stdio: ['ignore', 'pipe', 'ignore'] });
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What ORT's "Failed to load shared library" means for CUDA on Linux (its details go only to its log): the
+ * libraries the provider library needs that the system lacks, per `ldd`. Null where that tells nothing more.
+ */
+export function explainLoadFailure(
+  provider: ExecutionProvider,
+  env: ProviderEnvironment = localEnvironment(),
+  ldd: (file: string) => string | null = lddOutput,
+): string | null {
+  if (provider !== 'cuda' || env.platform !== 'linux') return null;
+  const output = ldd(path.join(env.binDir, providerLibraries('cuda', 'linux')[0]));
+  const missing = output === null ? [] : missingFromLdd(output);
+  if (missing.length === 0) return null;
+  return `onnxruntime-node's CUDA provider needs ${missing.join(', ')}, not found: CUDA 12 and cuDNN 9 are required`;
 }
 
 export interface Fallback {
