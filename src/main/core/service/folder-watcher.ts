@@ -7,7 +7,7 @@
 // with every other program; macOS: open files). Directories the system refuses to watch (ENOSPC, EMFILE) are
 // checked instead every fallbackIntervalMs by their modification time, which changes when a file is added,
 // removed or renamed in them (not when one is rewritten in place), and `fallback` says so for the status.
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { readFileSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fdir } from 'fdir';
@@ -32,6 +32,8 @@ export interface WatchFallbackState {
 }
 
 const FALLBACK_INTERVAL_MS = 60_000;
+/** Directories past the limit checked between two turns of the event loop. */
+const POLL_SLICE = 500;
 const LIMIT_CODES = new Set(['ENOSPC', 'EMFILE', 'ENFILE']);
 
 const HIDDEN_DIRS = new Set(['@eaDir']);
@@ -134,10 +136,14 @@ export class FolderWatcher {
     if (this.polling || this.closed) return;
     this.polling = true;
     try {
+      let checked = 0;
       for (const [dir, seen] of this.polled) {
-        const info = await stat(dir).catch(() => null);
+        // Synchronous stats in slices, yielding between them: ~3 µs a directory against ~20 µs for a promise each,
+        // and the event loop is held for one slice at most.
+        if (++checked % POLL_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
         if (this.closed) return;
         if (!this.polled.has(dir)) continue;
+        const info = statIfThere(dir);
         const mtime = info?.mtimeMs ?? -1;
         if (mtime === seen) continue;
         this.polled.set(dir, mtime);
@@ -189,6 +195,14 @@ export class FolderWatcher {
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
     this.changed.clear();
+  }
+}
+
+function statIfThere(dir: string): Stats | null {
+  try {
+    return statSync(dir);
+  } catch {
+    return null;
   }
 }
 
