@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const benches = ['embed-throughput', 'calibration', 'int8', 'search-scale', 'search-e2e', 'scan', 'grid', 'library-scale', 'indexer-soak', 'quality', 'raw-preview'];
+const benches = ['embed-throughput', 'calibration', 'int8', 'search-scale', 'search-e2e', 'scan', 'grid', 'library-scale', 'reader-catch-up', 'watch-scale', 'indexer-soak', 'quality', 'raw-preview'];
 const only = process.env.BENCH ? process.env.BENCH.split(',') : benches;
 const args = process.argv.slice(2);
 let failed = 0;
