@@ -48,6 +48,11 @@ test('calibration: batch sizes at the first thread count, then other thread coun
   const tie = table({ '2x16': 50, '2x8': 52.4 });
   assert.deepEqual((await calibrate({ threads: [2], batchSizes: [16, 8] }, tie.measure)).best, { threads: 2, batchSize: 16, imagesPerSecond: 50 });
   await assert.rejects(calibrate({ threads: [], batchSizes: [8] }, tie.measure), /nothing to calibrate/);
+  // A tower faster than decoding could ever feed it keeps the first setting after one measurement.
+  const tiny = table({ '2x16': 5000 });
+  assert.deepEqual(await calibrate({ threads: [2, 1], batchSizes: [16, 8, 32] }, tiny.measure),
+    { best: { threads: 2, batchSize: 16, imagesPerSecond: 5000 }, trials: [{ threads: 2, batchSize: 16, imagesPerSecond: 5000 }] });
+  assert.deepEqual(tiny.asked, ['2x16']);
 });
 
 async function setup(t: { after: (fn: () => void) => void }) {

@@ -30,6 +30,12 @@ export interface CalibrationCandidates {
 export const CALIBRATION_MARGIN = 0.05;
 
 /**
+ * A tower this fast at the first setting is not tuned further: under 1 ms a photo, it waits on decoding (5 ms or
+ * more a photo, docs/BENCHMARKS.md §1), and its timings would be mostly noise.
+ */
+export const FAST_ENOUGH_IMAGES_PER_SECOND = 1000;
+
+/**
  * What is worth measuring. CPU: all logical cores and half of them (SMT siblings often slow ORT down), batches
  * 8-32 (larger batches gain nothing on a CPU). GPU providers: the intra-op threads only run the few nodes left
  * on the CPU, so one count, and larger batches.
@@ -52,6 +58,7 @@ export async function calibrate(candidates: CalibrationCandidates, measure: Meas
   };
   const fastest = (list: Trial[]): Trial => list.reduce((a, b) => (b.imagesPerSecond > a.imagesPerSecond * (1 + CALIBRATION_MARGIN) ? b : a));
   let best = fastest([await run({ threads: firstThreads, batchSize: candidates.batchSizes[0] })]);
+  if (best.imagesPerSecond >= FAST_ENOUGH_IMAGES_PER_SECOND) return { best, trials };
   for (const batchSize of candidates.batchSizes.slice(1)) best = fastest([best, await run({ threads: firstThreads, batchSize })]);
   for (const threads of otherThreads) best = fastest([best, await run({ threads, batchSize: best.batchSize })]);
   return { best, trials };
