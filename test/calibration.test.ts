@@ -53,6 +53,15 @@ test('calibration: batch sizes at the first thread count, then other thread coun
   assert.deepEqual(await calibrate({ threads: [2, 1], batchSizes: [16, 8, 32] }, tiny.measure),
     { best: { threads: 2, batchSize: 16, imagesPerSecond: 5000 }, trials: [{ threads: 2, batchSize: 16, imagesPerSecond: 5000 }] });
   assert.deepEqual(tiny.asked, ['2x16']);
+  // A setting that fails (a GPU out of memory at batch 64) is never picked; nothing running throws the first failure.
+  const oom = async ({ batchSize }: TowerSetting): Promise<number> => {
+    if (batchSize === 64) throw new Error('CUDA out of memory');
+    return batchSize;
+  };
+  const gpu = await calibrate({ threads: [8], batchSizes: [16, 32, 64] }, oom);
+  assert.deepEqual(gpu.best, { threads: 8, batchSize: 32, imagesPerSecond: 32 });
+  assert.deepEqual(gpu.trials[2], { threads: 8, batchSize: 64, imagesPerSecond: 0, error: 'CUDA out of memory' });
+  await assert.rejects(calibrate({ threads: [8], batchSizes: [64] }, oom), /CUDA out of memory/);
 });
 
 async function setup(t: { after: (fn: () => void) => void }) {

@@ -14,6 +14,8 @@ export interface TowerSetting {
 
 export interface Trial extends TowerSetting {
   imagesPerSecond: number;
+  /** Why the setting could not run (a GPU out of memory at a large batch): it then counts as 0 images/s. */
+  error?: string;
 }
 
 /** Images per second at a setting. */
@@ -46,13 +48,23 @@ export function calibrationCandidates(provider: ExecutionProvider, cores = os.av
   return { threads: [...new Set([all, Math.ceil(all / 2)])], batchSizes: [16, 8, 32] };
 }
 
-/** Measures the candidates (see the top of the file) and returns the fastest setting with every trial. */
+/**
+ * Measures the candidates (see the top of the file) and returns the fastest setting with every trial. A setting
+ * that fails is never picked; when none runs, the first failure is thrown.
+ */
 export async function calibrate(candidates: CalibrationCandidates, measure: MeasureSetting): Promise<{ best: Trial; trials: Trial[] }> {
   const [firstThreads, ...otherThreads] = candidates.threads;
   if (firstThreads === undefined || candidates.batchSizes.length === 0) throw new RangeError('nothing to calibrate');
   const trials: Trial[] = [];
+  let firstFailure: unknown = null;
   const run = async (setting: TowerSetting): Promise<Trial> => {
-    const trial = { ...setting, imagesPerSecond: await measure(setting) };
+    let trial: Trial;
+    try {
+      trial = { ...setting, imagesPerSecond: await measure(setting) };
+    } catch (error) {
+      firstFailure ??= error;
+      trial = { ...setting, imagesPerSecond: 0, error: (error as Error).message || String(error) };
+    }
     trials.push(trial);
     return trial;
   };
@@ -61,5 +73,6 @@ export async function calibrate(candidates: CalibrationCandidates, measure: Meas
   if (best.imagesPerSecond >= FAST_ENOUGH_IMAGES_PER_SECOND) return { best, trials };
   for (const batchSize of candidates.batchSizes.slice(1)) best = fastest([best, await run({ threads: firstThreads, batchSize })]);
   for (const threads of otherThreads) best = fastest([best, await run({ threads, batchSize: best.batchSize })]);
+  if (best.imagesPerSecond <= 0) throw firstFailure ?? new Error('calibration measured nothing');
   return { best, trials };
 }
