@@ -12,6 +12,7 @@ import {
   conciseReason, explainLoadFailure, missingFromLdd, openWithFallback, providerCandidates, unavailableReason, type ProviderEnvironment,
 } from '../src/main/core/model/execution-providers.js';
 import { describeProvider } from '../src/shared/embedding-runtime.js';
+import { prepareImageTower } from '../src/main/core/embed/image-tower-setup.js';
 import type { ExecutionProvider } from '../src/shared/types.js';
 import { buildTestModel } from './helpers/test-model.js';
 import { tempDir } from './helpers/fixtures.js';
@@ -127,6 +128,18 @@ async function testModelFolder(t: { after: (fn: () => void) => void }) {
 
 const image = (value: number): Float32Array => new Float32Array(3 * 32 * 32).fill(value);
 
+/** A real CPU session with some methods replaced: a provider that loads, then fails the way a GPU would. */
+function withOverrides(session: InferenceSession, overrides: Partial<Pick<InferenceSession, 'run' | 'release'>>): InferenceSession {
+  return new Proxy(session, {
+    get(target, name) {
+      const override = overrides[name as keyof typeof overrides];
+      if (override) return override;
+      const value = Reflect.get(target, name, target) as unknown;
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
 test('fallback, for real: CUDA asked for on this machine runs on the CPU, says why, and embeds as the CPU does', async (t) => {
   if (unavailableReason('cuda') === null) return t.skip('this machine has onnxruntime-node\'s CUDA libraries; the fallback is tested with the fake below');
   const folder = await testModelFolder(t);
@@ -152,14 +165,10 @@ test('fallback: a provider whose session loads but throws on the first batch giv
     const session = await ort.InferenceSession.create(file, { ...options, executionProviders: ['cpu'] });
     const record = { provider, released: false };
     created.push(record);
-    return new Proxy(session, {
-      get(target, name) {
-        if (name === 'run' && provider === 'cuda') return () => Promise.reject(new Error('CUDA error 700: an illegal memory access was encountered'));
-        if (name === 'release') return () => ((record.released = true), target.release());
-        const value = Reflect.get(target, name, target) as unknown;
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-      },
-    }) as InferenceSession;
+    return withOverrides(session, {
+      run: provider === 'cuda' ? () => Promise.reject(new Error('CUDA error 700: an illegal memory access was encountered')) : undefined,
+      release: () => ((record.released = true), session.release()),
+    });
   };
   const model = await ClipModel.load(folder, { provider: 'cuda', createSession: factory, threads: 1 });
   t.after(() => model.release());
@@ -169,4 +178,31 @@ test('fallback: a provider whose session loads but throws on the first batch giv
   assert.deepEqual(created.map((c) => [c.provider, c.released]), [['cuda', true], ['cpu', false]]);
   const [vector] = await model.embedImages([image(0.5)]);
   assert.equal(vector.length, folder.dim);
+});
+
+test('fallback: a provider that passes the one-image warm-up but fails a first batch at the chosen size gives way to the CPU', async (t) => {
+  const folder = await testModelFolder(t);
+  // The "CUDA" session runs one image and fails at more (as a GPU short of memory would).
+  const factory: SessionFactory = async (file, options, provider) => {
+    const session = await ort.InferenceSession.create(file, { ...options, executionProviders: ['cpu'] });
+    if (provider === 'cpu') return session;
+    return withOverrides(session, {
+      run: (feeds) => Object.values(feeds)[0].dims[0] > 1 ? Promise.reject(new Error('CUDA failure 2: out of memory')) : session.run(feeds),
+    });
+  };
+  const { model, runtime } = await prepareImageTower(folder, { provider: 'cuda', threads: 1, batchSize: 4 }, { createSession: factory });
+  t.after(() => model.release());
+  assert.deepEqual(runtime, {
+    requested: 'cuda', provider: 'cpu', threads: 1, batchSize: 4, tuning: 'given',
+    fallbacks: [{ provider: 'cuda', reason: 'a first batch of 4 failed: CUDA failure 2: out of memory' }],
+  });
+  assert.equal((await model.embedImages([image(0.1), image(0.2), image(0.3), image(0.4)])).length, 4, 'the CPU runs the batch');
+
+  // Calibrating on that provider: every batch size fails, so the CPU is measured instead.
+  const file = path.join(tempDir(t, 'providers-cal-'), 'calibration.json');
+  const calibrated = await prepareImageTower(folder, { provider: 'cuda', calibrationFile: file }, { createSession: factory });
+  t.after(() => calibrated.model.release());
+  assert.equal(calibrated.runtime.provider, 'cpu');
+  assert.equal(calibrated.runtime.tuning, 'calibrated');
+  assert.match(calibrated.runtime.fallbacks[0].reason, /^no batch size ran: .*out of memory/);
 });

@@ -1,6 +1,8 @@
 // Opens the image tower for an indexing run: on the first execution provider that works (execution-providers.ts),
 // with the threads and batch size given, else remembered for this machine, model and provider, else measured
-// now and remembered (calibration.ts), else the defaults. Runs where the tower will run (the embed worker).
+// now and remembered (calibration.ts), else the defaults. A GPU provider that then fails a first batch at the
+// chosen size (or fails every calibration setting) gives way to the CPU, with the reason. Runs where the tower
+// will run (the embed worker).
 import os from 'node:os';
 import ort from 'onnxruntime-node';
 import { stat } from 'node:fs/promises';
@@ -8,6 +10,7 @@ import type { EmbeddingRuntime, ExecutionProvider, ProviderChoice } from '../../
 import { ClipModel, type SessionFactory } from '../model/clip-model.js';
 import type { ModelFolder } from '../model/model-folder.js';
 import { calibrate, calibrationCandidates, type MeasureSetting, type TowerSetting, type Trial } from './calibration.js';
+import { conciseReason } from '../model/execution-providers.js';
 import { rememberedSetting, rememberSetting, type CalibrationKey } from './calibration-store.js';
 
 export const DEFAULT_BATCH = 16;
@@ -49,6 +52,12 @@ export async function prepareImageTower(
   const key: CalibrationKey = { modelId: folder.modelId, modelBytes: (await stat(folder.visualModelPath)).size, provider };
   const remembered = request.calibrationFile ? rememberedSetting(request.calibrationFile, key) : null;
   const flags = request.threads !== undefined || request.batchSize !== undefined;
+  const fallBackToCpu = async (reason: string): Promise<{ model: ClipModel; runtime: EmbeddingRuntime; trials: Trial[] }> => {
+    await model.release();
+    const onCpu = await prepareImageTower(folder, { ...request, provider: 'cpu' }, hooks);
+    const fallbacks = [...info.fallbacks, { provider, reason }];
+    return { ...onCpu, runtime: { ...onCpu.runtime, requested: request.provider, fallbacks } };
+  };
 
   let setting: TowerSetting;
   let tuning: EmbeddingRuntime['tuning'];
@@ -64,7 +73,13 @@ export async function prepareImageTower(
     const candidates = calibrationCandidates(provider, cores);
     // A model with a fixed batch size runs that size whatever the batch: only its threads are worth measuring.
     if (info.fixedBatch !== null) candidates.batchSizes = [DEFAULT_BATCH];
-    const measured = await calibrate(candidates, hooks.measure ?? timedRuns(folder, model, firstThreads, provider, open));
+    let measured: Awaited<ReturnType<typeof calibrate>>;
+    try {
+      measured = await calibrate(candidates, hooks.measure ?? timedRuns(folder, model, firstThreads, provider, open));
+    } catch (error) {
+      if (provider === 'cpu') throw error;
+      return fallBackToCpu(`no batch size ran: ${conciseReason(error)}`);
+    }
     const { best } = measured;
     trials = measured.trials;
     await rememberSetting(request.calibrationFile, key, best);
@@ -84,6 +99,15 @@ export async function prepareImageTower(
     const reopened = await model.visualInfo();
     fallbacks = [...fallbacks, ...reopened.fallbacks];
     runsOn = reopened.provider;
+  }
+  if (runsOn !== 'cpu' && tuning !== 'calibrated') {
+    // The warm-up ran one image; a GPU may still fail at the real batch size (memory). Calibration ran it already.
+    const { width, height } = folder.preprocessCfg;
+    try {
+      await model.embedImages(Array.from({ length: setting.batchSize }, () => new Float32Array(3 * width * height)));
+    } catch (error) {
+      return fallBackToCpu(`a first batch of ${setting.batchSize} failed: ${conciseReason(error)}`);
+    }
   }
   return { model, runtime: { requested: request.provider, provider: runsOn, fallbacks, ...setting, tuning }, trials };
 }
