@@ -235,6 +235,10 @@ test('cli: index --precision int8 stores its vectors under their own model id, b
   assert.equal(again.code, 0, again.stderr);
   assert.equal((JSON.parse(again.stdout) as { embedded: number }).embedded, 0);
   assert.doesNotMatch(again.stderr, /Quantizing/, 'the derived folder is reused');
+  // The derived folder given as --model stands for its source at int8: the same model id, nothing to embed.
+  const derived = await cli(photos, '--model', int8FolderFor(model, modelsDir));
+  assert.equal(derived.code, 0, derived.stderr);
+  assert.equal((JSON.parse(derived.stdout) as { embedded: number }).embedded, 0);
 
   const db = new Database(path.join(library, 'catalogue.sqlite'), { readonly: true });
   t.after(() => db.close());

@@ -127,14 +127,9 @@ async function chooseModel(library: Library, modelDir: string | undefined, model
 
 async function chooseSourceFolder(library: Library, modelDir: string | undefined, modelId: string | undefined):
   Promise<{ dir: string; id?: string; precision: Precision }> {
-  if (modelDir) return { dir: path.resolve(modelDir), precision: 'fp32' };
+  if (modelDir) return sourceOf(path.resolve(modelDir), undefined);
   const current = library.currentModel;
-  if (!modelId && current?.dir) {
-    const int8 = readInt8Marker(current.dir);
-    if (!int8) return { dir: current.dir, id: current.id, precision: 'fp32' };
-    const id = current.id.endsWith(INT8_MODEL_SUFFIX) ? current.id.slice(0, -INT8_MODEL_SUFFIX.length) : undefined;
-    return { dir: int8.source, id, precision: 'int8' };
-  }
+  if (!modelId && current?.dir) return sourceOf(current.dir, current.id);
   const id = modelId ?? DEFAULT_MODEL_ID;
   const modelsDir = defaultModelsDir();
   let dir = downloadedModelDir(modelsDir, id);
@@ -153,6 +148,13 @@ async function chooseSourceFolder(library: Library, modelDir: string | undefined
     });
   }
   return { dir, id, precision: 'fp32' };
+}
+
+/** A derived int8 folder stands for its float32 source, with int8 as the precision unless told otherwise. */
+function sourceOf(dir: string, id: string | undefined): { dir: string; id?: string; precision: Precision } {
+  const int8 = readInt8Marker(dir);
+  if (!int8) return { dir, id, precision: 'fp32' };
+  return { dir: int8.source, id: id?.endsWith(INT8_MODEL_SUFFIX) ? id.slice(0, -INT8_MODEL_SUFFIX.length) : undefined, precision: 'int8' };
 }
 
 function log(line: string): void {
