@@ -175,7 +175,7 @@ async function indexCommand(photos: string, library: string, modelDir: string, p
   const cpuBefore = childrenCpuSeconds();
   const started = performance.now();
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, argv, { env: { ...process.env, PHOTO_SEARCH_MODELS_DIR: modelsDir }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, argv, { env: { ...process.env, PHOTO_SEARCH_MODELS_DIR: modelsDir, PHOTO_SEARCH_HOME: path.join(modelsDir, '..', 'home') }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
