@@ -2,7 +2,7 @@
 // and `index --precision int8`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -204,6 +204,13 @@ test('deriveInt8Folder: a loadable folder, reused while the source is unchanged,
   await deriveInt8Folder(source, { ...options, weightBits: otherBits });
   assert.equal(derivations.length, 3);
   assert.equal(readInt8Marker(dir)?.weightBits, otherBits);
+
+  // Two derivations at once (two libraries indexing): one folder, loadable, no scratch left behind.
+  const otherModels = path.join(root, 'models-2');
+  const both = await Promise.all([deriveInt8Folder(source, { modelsDir: otherModels }), deriveInt8Folder(source, { modelsDir: otherModels })]);
+  assert.equal(both[0], both[1]);
+  await loadModelFolder(both[0]);
+  assert.deepEqual(readdirSync(path.dirname(both[0])), [path.basename(both[0])]);
 
   await assert.rejects(deriveInt8Folder(dir, options), /already an int8 model folder/);
   await assert.rejects(deriveInt8Folder(path.join(root, 'nothing'), options), /does not exist/);

@@ -80,6 +80,10 @@ export async function deriveInt8Folder(sourceDir: string, options: DeriveOptions
     const marker: Int8Marker = { quantizerVersion: QUANTIZER_VERSION, ...wanted, source, files, summary };
     await writeFile(path.join(scratch, INT8_MARKER), JSON.stringify(marker, null, 2) + '\n');
     await loadModelFolder(scratch);
+    if (isCurrent(readInt8Marker(target), source, wanted, files)) {
+      await rm(scratch, { recursive: true, force: true }); // another process made it meanwhile, and may be using it
+      return target;
+    }
     await rm(target, { recursive: true, force: true });
     await rename(scratch, target);
   } catch (error) {
