@@ -53,6 +53,9 @@ test('catalogue: which towers share a space and which scripts they read', () => 
   assert.ok(!readsScript(OPENAI, 'hebrew'), 'a downloaded folder\'s name is the same model');
   assert.ok(readsScript('my-own-model', 'hebrew'), 'nothing is known of an unknown model: it is not refused');
   assert.deepEqual(textTowersFor('ViT-B-32__openai', 'hebrew').map((m) => m.id), ['immich-app/XLM-Roberta-Large-Vit-B-32']);
+  assert.deepEqual(textTowersFor('immich-app/ViT-B-32__openai+int8', 'hebrew').map((m) => m.id), ['immich-app/XLM-Roberta-Large-Vit-B-32'],
+    'an int8 image tower keeps its fp32 one\'s space');
+  assert.ok(!readsScript('immich-app/ViT-B-32__openai+int8', 'hebrew'));
   assert.deepEqual(textTowersFor('immich-app/ViT-B-32__laion2b-s34b-b79k', 'hebrew'), [], 'M-CLIP is not in laion2b\'s space');
   assert.equal(catalogueModel('XLM-Roberta-Large-Vit-B-32')?.space, 'immich-app/ViT-B-32__openai');
   for (const id of ['immich-app/ViT-B-32__openai', 'immich-app/XLM-Roberta-Large-Vit-B-32', 'immich-app/ViT-B-32__laion2b-s34b-b79k']) {

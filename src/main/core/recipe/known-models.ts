@@ -11,6 +11,7 @@ import type { Catalogue, ModelRecord } from '../catalogue/catalogue.js';
 import { UNKNOWN_PREPROCESS_VERSION } from '../catalogue/embeddings.js';
 import { modelDirName } from '../model/download.js';
 import { loadModelFolder } from '../model/model-folder.js';
+import { INT8_MODEL_SUFFIX } from '../model/int8/int8-folder.js';
 import { RecipeError } from './recipe-format.js';
 import type { Script } from '../search/query-script.js';
 
@@ -128,7 +129,9 @@ export const MODEL_CATALOGUE: readonly CatalogueModel[] = [
  * name of its downloaded folder ("immich-app__ViT-B-32__openai": the id a folder chosen by path gets).
  */
 export function catalogueModel(modelId: string): CatalogueModel | null {
-  const canonical = knownModel(modelId)?.id ?? modelId;
+  // An int8 image tower is derived from its fp32 one and shares its vector space (and so its text towers).
+  const base = modelId.endsWith(INT8_MODEL_SUFFIX) ? modelId.slice(0, -INT8_MODEL_SUFFIX.length) : modelId;
+  const canonical = knownModel(base)?.id ?? base;
   return MODEL_CATALOGUE.find((m) => m.id === canonical || m.id.split('/')[1] === canonical || modelDirName(m.id) === canonical) ?? null;
 }
 
