@@ -76,7 +76,10 @@ export async function loadModelFolder(dir: string, modelId?: string): Promise<Mo
     for (const data of await externalDataFiles(join(root, onnx))) {
       const rel = join(dirname(onnx), data);
       if (!existsSync(join(root, rel))) {
-        throw new ModelFolderError(`model folder ${root} is missing ${rel} (the weights of ${onnx})`, rel);
+        // Architecture-only benchmark folders ship a script that writes their weights instead of the weights.
+        const materialize = existsSync(join(root, 'materialize.mjs'))
+          ? `; this folder writes its weights with \`node ${join(root, 'materialize.mjs')} ${root} [OUT_DIR]\`` : '';
+        throw new ModelFolderError(`model folder ${root} is missing ${rel} (the weights of ${onnx})${materialize}`, rel);
       }
     }
   }
