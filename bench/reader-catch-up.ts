@@ -121,7 +121,7 @@ async function main(): Promise<void> {
   // 1. The poll itself, on the service's connection, with nothing changed.
   const poller = new CatalogueChangePoller(service.library.catalogue.db, () => undefined);
   const polls = 20_000;
-  let started = performance.now();
+  const started = performance.now();
   for (let i = 0; i < polls; i++) poller.poll();
   const pollMicros = ((performance.now() - started) * 1000) / polls;
   console.log(`poll (PRAGMA data_version): ${pollMicros.toFixed(1)} µs`);
