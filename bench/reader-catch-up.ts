@@ -41,7 +41,7 @@ async function writer(batch: number, seed: number): Promise<void> {
   const catalogue = library.catalogue;
   const model = catalogue.getModel(MODEL_ID)!;
   const folderId = catalogue.listFolders()[0].id;
-  const dir = path.join(catalogue.listFolders()[0].path, `reader-bench-${seed}`);
+  const dir = path.join(catalogue.listFolders()[0].path, `reader-bench-${Date.now()}-${seed}`); // new photos on every run
   const generator = new ClusteredGenerator({ dim: DIM });
   for (let start = 0; start < ADD; start += batch) {
     const count = Math.min(batch, ADD - start);
