@@ -1,7 +1,8 @@
 // End to end, in Chromium: `photo-search serve` (the real LibraryService, indexer process and web
 // server) over a library of generated solid-colour photos and the project's tiny test model. Walks
 // the first-run setup, indexing, text search, ratings, tags and tag filters, the viewer, the
-// duplicates view, and bulk edits with their confirmation and undo, saving screenshots to test-artifacts/.
+// duplicates view (and the viewer over a group's copies), and bulk edits with their confirmation and
+// undo, saving screenshots to test-artifacts/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -316,6 +317,76 @@ describe('web UI end to end', { skip: skipReason ?? false }, () => {
     await shot(page, '08-duplicates-confirm');
     await page.getByTestId('confirm-cancel').click();
     await page.getByTestId('confirm-dialog').waitFor({ state: 'detached' });
+    await page.getByTestId('tab-library').click();
+    await waitForGrid(page, (n) => n.length === PHOTO_COUNT, 'back to the library');
+  });
+
+  test('duplicates: a card opens its copy in the viewer, which steps through that group only; a rating and tag set there show on the card', async () => {
+    await page.getByTestId('tab-duplicates').click();
+    const group = page.locator('[data-testid="duplicate-group"][data-kind="exact"]');
+    await group.waitFor();
+    const cards = group.getByTestId('duplicate-photo');
+    const ids = await cards.evaluateAll((all: any[]) => all.map((card) => card.getAttribute('data-photo-id')));
+    const names = await cards.evaluateAll((all: any[]) => all.map((card) => card.querySelector('figcaption .path').textContent));
+    assert.deepEqual([...names].sort(), [DUPLICATE, DUPLICATE_OF].sort());
+
+    // The thumbnail is a button named after its copy: Enter opens the viewer on that copy, 1 of the group's 2.
+    await page.getByRole('button', { name: `Open ${names[0]} in the viewer` }).focus();
+    await page.keyboard.press('Enter');
+    const viewer = page.getByTestId('viewer');
+    await viewer.waitFor();
+    assert.equal(await page.getByTestId('viewer-counter').textContent(), '1 / 2');
+    assert.equal(await viewer.locator('h2').textContent(), names[0]);
+    assert.equal(await page.getByTestId('viewer-image').getAttribute('data-photo-id'), ids[0]);
+    assert.equal(await page.getByTestId('find-similar').count(), 0, 'no "find similar" inside the duplicates view');
+
+    // Next: the other copy, and no further (the group, not the library, is what the viewer steps through).
+    await page.keyboard.press('ArrowRight');
+    await page.getByTestId('viewer-counter').filter({ hasText: '2 / 2' }).waitFor();
+    assert.equal(await viewer.locator('h2').textContent(), names[1]);
+    assert.equal(await page.getByTestId('viewer-next').isDisabled(), true);
+
+    // Tagged and rated in the viewer: through the client, each with an undoable notice. A tag is no filter link here.
+    await page.getByTestId('viewer-tag-input').fill('keeper');
+    await page.getByTestId('viewer-tag-input').press('Enter');
+    await page.getByTestId('toast').filter({ hasText: 'Tagged' }).filter({ hasText: 'keeper' }).waitFor();
+    await page.locator('[data-testid="viewer-tag"][data-tag="keeper"]').waitFor();
+    assert.equal(await page.locator('[data-testid="viewer-tag"] button.chip-label').count(), 0);
+    await page.getByTestId('viewer-rating').getByRole('button', { name: '3 stars' }).click();
+    await page.getByTestId('toast').filter({ hasText: 'Rated 3★' }).waitFor();
+    await page.locator('[data-testid="viewer-rating"][data-rating="3"]').waitFor();
+    await page.waitForFunction(() => {
+      const image = document.querySelector('[data-testid="viewer-image"]');
+      return image?.naturalWidth > 0 && (globalThis as any).getComputedStyle(image).opacity === '1';
+    });
+    await page.getByTestId('viewer-tag-input-suggestions').waitFor({ state: 'detached' }); // closes once the field is left
+    await page.waitForTimeout(300); // the toast's entrance animation
+    await shot(page, '08a-duplicates-viewer');
+
+    // Closed: focus is back on the card of the copy last shown, and that card shows the rating and the tag.
+    await page.keyboard.press('Escape');
+    await viewer.waitFor({ state: 'detached' });
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('data-photo-id')), ids[1]);
+    const rated = group.locator(`[data-testid="duplicate-photo"][data-photo-id="${ids[1]}"] [aria-label="3 stars"]`);
+    await rated.waitFor();
+    const tagged = group.locator(`[data-testid="duplicate-photo"][data-photo-id="${ids[1]}"] .tag-chip`).filter({ hasText: 'keeper' });
+    await tagged.waitFor();
+    assert.equal(await group.locator(`[data-testid="duplicate-photo"][data-photo-id="${ids[0]}"] [data-testid="duplicate-curation"]`).count(), 0);
+    await page.waitForTimeout(300); // the toast's entrance animation
+    await shot(page, '08a-duplicates-card-rated');
+
+    // They are the library's: there after the view reloads, and Ctrl+Z takes them off the card, newest first.
+    await page.getByTestId('tab-library').click();
+    await page.getByTestId('tab-duplicates').click();
+    await rated.waitFor();
+    await tagged.waitFor();
+    await page.keyboard.press('Control+z');
+    await page.getByTestId('toast').filter({ hasText: 'Undid rating 3★: 1 photo restored' }).waitFor();
+    await rated.waitFor({ state: 'detached' });
+    assert.equal(await tagged.count(), 1, 'the tag stays until its own undo');
+    await page.keyboard.press('Control+z');
+    await page.getByTestId('toast').filter({ hasText: 'Undid tagging' }).filter({ hasText: 'keeper' }).waitFor();
+    await tagged.waitFor({ state: 'detached' });
     await page.getByTestId('tab-library').click();
     await waitForGrid(page, (n) => n.length === PHOTO_COUNT, 'back to the library');
   });

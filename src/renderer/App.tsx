@@ -413,7 +413,7 @@ export function App({ appClient }: { appClient: AppClient }) {
           />
         )}
         {view === 'library' && !store && <div className="boot"><div className="spinner" aria-label="Loading" /></div>}
-        {view === 'duplicates' && <DuplicatesView client={client} onTrashed={() => { refreshStatus(); store?.refresh(); }} />}
+        {view === 'duplicates' && <DuplicatesView client={client} onLibraryChanged={() => { refreshStatus(); store?.refresh(); }} />}
       </main>
 
       {drawer && (

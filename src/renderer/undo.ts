@@ -13,6 +13,11 @@ export const editKey = (editId: EditId) => `edit:${editId}`;
 /** Wraps user text (a Hebrew tag…) in a bidi isolate so it cannot reorder the sentence around it. */
 export const isolate = (text: string) => `\u2068${text}\u2069`;
 
+/** What the notice of a rating or tag edit says once done (the library view adds the count for more than one photo). */
+export const ratedLabel = (rating: number) => (rating ? `Rated ${rating}★` : 'Rating cleared');
+export const taggedLabel = (tag: string) => `Tagged “${isolate(tag)}”`;
+export const untaggedLabel = (tag: string) => `Removed “${isolate(tag)}”`;
+
 export const plural = (n: number, one: string, many = `${one}s`) => `${n.toLocaleString()} ${n === 1 ? one : many}`;
 
 function describeEdit(edit: EditRecord): string {

@@ -3,22 +3,38 @@
 // offers Undo, as Ctrl+Z does: the files come back from the trash and the kept copies give back what they took.
 // The scan runs in the background (progress, cancel) and its results are kept: the view shows the last
 // results at once, a page of groups at a time, and photos added since are checked by a quicker scan.
-import { useCallback, useEffect, useState } from 'react';
+// A card's thumbnail opens the photo viewer on the copies of its group, to compare them full size; ratings
+// and tags edited there show on the cards.
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
-import type { DuplicateChoice, DuplicateGroup, DuplicateScanStatus, EditId, PhotoId } from '../../shared/types.js';
+import type { DuplicateChoice, DuplicateGroup, DuplicateScanStatus, EditId, PhotoDetail, PhotoId } from '../../shared/types.js';
 import { fileName, formatBytes, formatCount, formatDate } from '../format.js';
 import { notify, notifyError } from '../toast.js';
 import { editKey, undoEdits, useUndoShortcut } from '../undo.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
+import { CopiesViewer } from './CopiesViewer.js';
 import { Icon } from './icons.js';
 
 interface Props {
   client: PhotoSearchClient;
-  onTrashed(): void;
+  /** Photos were trashed or brought back, or ratings and tags changed: the library's results are stale. */
+  onLibraryChanged(): void;
 }
 
 /** Groups fetched per page. */
 const PAGE = 50;
+/** The most groups one getDuplicates call returns. */
+const MAX_PAGE = 500;
+
+function focusCard(photoId: PhotoId): void {
+  (document.querySelector(`[data-testid="duplicate-open"][data-photo-id="${photoId}"]`) as HTMLElement | null)?.focus();
+}
+
+/** The groups with one photo changed (a rating or tag edit). */
+function patchPhoto(groups: DuplicateGroup[], photoId: PhotoId, change: (photo: PhotoDetail) => PhotoDetail): DuplicateGroup[] {
+  return groups.map((group) =>
+    group.photos.some((p) => p.id === photoId) ? { ...group, photos: group.photos.map((p) => (p.id === photoId ? change(p) : p)) } : group);
+}
 
 /**
  * Only exact copies start ticked: they are the same bytes, so nothing is lost. Near duplicates can
@@ -39,13 +55,17 @@ const STAGE_LABEL: Record<NonNullable<DuplicateScanStatus['stage']>, string> = {
   grouping: 'Grouping',
 };
 
-export function DuplicatesView({ client, onTrashed }: Props) {
+export function DuplicatesView({ client, onLibraryChanged }: Props) {
   const [scan, setScan] = useState<DuplicateScanStatus | null>(null);
   const [groups, setGroups] = useState<DuplicateGroup[] | null>(null);
   const [total, setTotal] = useState(0);
   const [chosen, setChosen] = useState<Set<PhotoId>>(new Set());
   const [confirming, setConfirming] = useState(false);
   const [loadingMore, setLoadingMore] = useState(false);
+  /** The copy open in the viewer. */
+  const [viewing, setViewing] = useState<PhotoId | null>(null);
+  const loadedGroups = useRef(0);
+  loadedGroups.current = groups?.length ?? 0;
 
   const load = useCallback(async () => {
     try {
@@ -146,18 +166,47 @@ export function DuplicatesView({ client, onTrashed }: Props) {
       notify(`Moved ${formatCount(result.trashed.length)} photo${result.trashed.length === 1 ? '' : 's'} to the trash`, 'info',
         editId === null ? {} : { action: { label: 'Undo', run: () => void undo([editId]) }, key: editKey(editId) });
       if (result.failed.length) notify(`${result.failed.length} could not be moved: ${result.failed[0].error}`, 'error');
-      onTrashed();
+      onLibraryChanged();
     } catch (error) {
       notifyError(error);
     }
   }
 
-  /** Undoes a trash (these edits, else the newest edit): files back, kept copies' merged tags and rating taken back. */
+  /**
+   * Re-reads the ratings and tags of the copies shown, keeping the groups as they are on the page (loaded
+   * pages, chosen copies to keep, ticks): an undone rating or tag edit changes nothing else.
+   */
+  const refreshCuration = useCallback(async () => {
+    const fresh = new Map<PhotoId, PhotoDetail>();
+    try {
+      for (let offset = 0; offset < loadedGroups.current; offset += MAX_PAGE) {
+        const page = await client.getDuplicates(offset, Math.min(MAX_PAGE, loadedGroups.current - offset));
+        for (const group of page.groups) for (const photo of group.photos) fresh.set(photo.id, photo);
+      }
+    } catch (error) {
+      notifyError(error);
+      return;
+    }
+    setGroups((current) => current && current.map((group) => ({
+      ...group,
+      photos: group.photos.map((photo) => {
+        const now = fresh.get(photo.id);
+        return now ? { ...photo, rating: now.rating, tags: now.tags } : photo;
+      }),
+    })));
+  }, [client]);
+
+  /**
+   * Undoes these edits (else the newest edit). A trash: files back, kept copies' merged tags and rating taken
+   * back, groups reloaded. A rating or tag edit (made in the viewer or in the library): the cards re-read.
+   */
   const undo = useCallback(async (editIds: EditId[] | null) => {
-    if ((await undoEdits(client, editIds)).length === 0) return;
-    onTrashed();
-    await load();
-  }, [client, load, onTrashed]);
+    const results = await undoEdits(client, editIds);
+    if (results.length === 0) return;
+    onLibraryChanged();
+    if (results.some((result) => result.edit.kind === 'trash')) await load();
+    else await refreshCuration();
+  }, [client, load, refreshCuration, onLibraryChanged]);
   useUndoShortcut(useCallback(() => void undo(null), [undo]));
 
   const toggle = (id: PhotoId) =>
@@ -173,6 +222,11 @@ export function DuplicatesView({ client, onTrashed }: Props) {
   const keepIds = new Set(groups?.map((g) => g.keepId));
   const wasted = groups ? groups.flatMap((g) => g.photos).filter((p) => chosen.has(p.id) && !keepIds.has(p.id)).reduce((sum, p) => sum + p.size, 0) : 0;
   const toTrash = choices().reduce((n, c) => n + c.trashIds.length, 0);
+  const viewedGroup = viewing === null ? undefined : groups?.find((group) => group.photos.some((photo) => photo.id === viewing));
+  // The copy left the groups (a trash undone elsewhere reloaded them without it): the viewer closes.
+  useEffect(() => {
+    if (viewing !== null && groups && !viewedGroup) setViewing(null);
+  }, [viewing, groups, viewedGroup]);
 
   return (
     <div className="duplicates" data-testid="duplicates-view">
@@ -243,7 +297,16 @@ export function DuplicatesView({ client, onTrashed }: Props) {
               return (
                 <figure key={photo.id} className={`dup-card${keep ? ' keep' : ''}${marked ? ' marked' : ''}`} data-testid="duplicate-photo" data-photo-id={photo.id} data-keep={keep}>
                   <div className="dup-thumb">
-                    <img src={client.mediaUrl('thumb', photo.id)} alt={fileName(photo.path)} decoding="async" draggable={false} />
+                    <button
+                      type="button"
+                      className="dup-open"
+                      aria-label={`Open ${fileName(photo.path)} in the viewer`}
+                      data-testid="duplicate-open"
+                      data-photo-id={photo.id}
+                      onClick={() => setViewing(photo.id)}
+                    >
+                      <img src={client.mediaUrl('thumb', photo.id)} alt="" decoding="async" draggable={false} />
+                    </button>
                     {keep && <span className="keep-badge"><Icon name="check" size={14} /> Keep</span>}
                   </div>
                   <figcaption>
@@ -284,6 +347,23 @@ export function DuplicatesView({ client, onTrashed }: Props) {
             {loadingMore ? 'Loading…' : `Show more (${formatCount(total - groups.length)} more groups)`}
           </button>
         </div>
+      )}
+      {viewedGroup && viewing !== null && (
+        <CopiesViewer
+          client={client}
+          copies={viewedGroup.photos}
+          photoId={viewing}
+          onShow={setViewing}
+          onClose={() => {
+            setViewing(null);
+            focusCard(viewing);
+          }}
+          onEdited={(photoId, change) => {
+            setGroups((current) => current && patchPhoto(current, photoId, change));
+            onLibraryChanged();
+          }}
+          onUndo={(editIds) => void undo(editIds)}
+        />
       )}
       {confirming && (
         <ConfirmDialog

@@ -11,7 +11,7 @@ import {
   addAll, EMPTY_SELECTION, selectAll, selectionCount, selectOnly, toggle, type Selection,
 } from '../state/selection.js';
 import { notify, notifyError } from '../toast.js';
-import { editKey, isolate, plural, undoEdits, UNDO_KEY, useUndoShortcut } from '../undo.js';
+import { editKey, isolate, plural, ratedLabel, taggedLabel, undoEdits, UNDO_KEY, untaggedLabel, useUndoShortcut } from '../undo.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { Icon } from './icons.js';
 import { PhotoGrid, type EmptyAction, type GridClick } from './PhotoGrid.js';
@@ -189,7 +189,7 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
 
   async function rate(ids: PhotoId[], rating: number) {
     await applyEdit({
-      label: rating ? `Rated ${rating}★` : 'Rating cleared',
+      label: ratedLabel(rating),
       question: (count) => (rating
         ? { title: `Rate ${count} photos ${rating}★?`, message: `Each of the ${count} selected photos gets ${rating}★, replacing the rating it has. ${UNDO_KEY} undoes this.`, confirmLabel: `Rate ${count} photos` }
         : { title: `Clear the rating of ${count} photos?`, message: `The ${count} selected photos lose their ratings. ${UNDO_KEY} undoes this.`, confirmLabel: `Clear ${count} ratings`, danger: true }),
@@ -201,7 +201,7 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
   async function addTag(ids: PhotoId[], tag: string) {
     const name = `“${isolate(tag)}”`;
     await applyEdit({
-      label: `Tagged ${name}`,
+      label: taggedLabel(tag),
       question: (count) => ({ title: `Tag ${count} photos ${name}?`, message: `${name} is added to each of the ${count} selected photos that lacks it. ${UNDO_KEY} undoes this.`, confirmLabel: `Tag ${count} photos` }),
       unchanged: `All ${plural(ids.length, 'photo')} had ${name} already`,
       call: (chunk, partOf) => client.addTags(chunk, [tag], partOf),
@@ -211,7 +211,7 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
   async function removeTag(ids: PhotoId[], tag: string) {
     const name = `“${isolate(tag)}”`;
     await applyEdit({
-      label: `Removed ${name}`,
+      label: untaggedLabel(tag),
       question: (count) => ({ title: `Remove ${name} from ${count} photos?`, message: `${name} is removed from each of the ${count} selected photos that has it. ${UNDO_KEY} undoes this.`, confirmLabel: `Remove from ${count} photos`, danger: true }),
       unchanged: `None of the ${plural(ids.length, 'photo')} had ${name}`,
       call: (chunk, partOf) => client.removeTags(chunk, [tag], partOf),

@@ -1,5 +1,6 @@
 // Full-screen photo viewer: the photo (the thumbnail stands in until the full image arrives),
-// previous/next, rating, tags, "find similar" and the photo's metadata.
+// previous/next, rating, tags, "find similar" and the photo's metadata. The library opens it on its results;
+// the duplicates view on the copies of one group, where "find similar" and filtering by a tag have no place.
 import { useEffect, useRef, useState, type CSSProperties } from 'react';
 import type { PhotoSearchClient } from '../../shared/api.js';
 import type { PhotoDetail, PhotoSummary } from '../../shared/types.js';
@@ -19,8 +20,10 @@ interface Props {
   onRate(photo: PhotoSummary, rating: number): void;
   onAddTag(photo: PhotoSummary, tag: string): void;
   onRemoveTag(photo: PhotoSummary, tag: string): void;
-  onFilterTag(tag: string): void;
-  onFindSimilar(photo: PhotoSummary): void;
+  /** Shows the photos with this tag; without it, tag chips are not links. */
+  onFilterTag?(tag: string): void;
+  /** Searches for photos like this one; without it, there is no "Find similar" button. */
+  onFindSimilar?(photo: PhotoSummary): void;
 }
 
 /** Sizes the frame to the photo's aspect ratio (never beyond its natural size), so the thumbnail
@@ -171,14 +174,16 @@ export function Viewer({ client, index, total, item, onNavigate, onClose, onRate
               <div className="chips" data-testid="viewer-tags">
                 {item.tags.length === 0 && <span className="muted">No tags yet</span>}
                 {item.tags.map((tag) => (
-                  <TagChip key={tag} name={tag} testId="viewer-tag" onClick={() => onFilterTag(tag)} onRemove={() => onRemoveTag(item, tag)} />
+                  <TagChip key={tag} name={tag} testId="viewer-tag" onClick={onFilterTag && (() => onFilterTag(tag))} onRemove={() => onRemoveTag(item, tag)} />
                 ))}
               </div>
               <TagInput client={client} label="Add a tag" placeholder="Add a tag…" testId="viewer-tag-input" exclude={item.tags} onAdd={(tag) => onAddTag(item, tag)} />
             </section>
-            <button type="button" className="wide" data-testid="find-similar" onClick={() => onFindSimilar(item)}>
-              <Icon name="similar" /> Find similar photos
-            </button>
+            {onFindSimilar && (
+              <button type="button" className="wide" data-testid="find-similar" onClick={() => onFindSimilar(item)}>
+                <Icon name="similar" /> Find similar photos
+              </button>
+            )}
           </>
         )}
         <section className="info-section">
