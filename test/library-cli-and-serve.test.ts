@@ -139,3 +139,36 @@ test('a run waiting for another process\'s writer lock can be cancelled, and the
   assert.equal((await ended).state, 'cancelled');
   assert.equal(lockOwnerPid(library), holder.pid, 'the holder still holds the lock');
 });
+
+test('a photo another process shows again comes back in the service\'s results within seconds (the catch-up falls back to the full reconcile)', async (t) => {
+  const root = tempDir(t, 'reader-restore-');
+  const modelsDir = path.join(root, 'models');
+  const modelDir = await buildTestModel(path.join(modelsDir, 'tiny-clip'), { dim: 8 });
+  const photos = path.join(root, 'photos');
+  await writePhotos(photos, 6, 0);
+  const red = await writeSolidPhoto(path.join(photos, 'red.png'), COLOURS.red, 32);
+  const library = path.join(root, 'library');
+  const first = await LibraryService.open({ libraryDir: library, modelsDir });
+  assert.equal((await first.useModelFolder(modelDir)).state, 'ready');
+  await first.addFolder(photos);
+  const run = waitForIndexing(first);
+  await first.startIndexing();
+  assert.equal((await run).state, 'done');
+  // Searching builds and saves the vector index with every vector, the photo's included.
+  assert.equal((await first.search({ query: 'red', limit: 1 })).items[0]?.path, red);
+  await first.close();
+
+  // Another process hides the photo (a scan found it gone); the service opened now holds no vector for it.
+  const db = new Database(path.join(library, 'catalogue.sqlite'));
+  t.after(() => db.close());
+  const setStatus = db.prepare('UPDATE photos SET status = ? WHERE path = ?');
+  setStatus.run('missing', red);
+  const service = await LibraryService.open({ libraryDir: library, modelsDir });
+  t.after(() => service.close());
+  const top = async () => (await service.search({ query: 'red', scope: 'all', limit: 1 })).items[0]?.path;
+  assert.notEqual(await top(), red);
+
+  // It comes back with its old vector: no new embedding to read, so only the full reconcile brings it back.
+  setStatus.run('ok', red);
+  await until('the photo to be found again', async () => (await top()) === red, SEEN_WITHIN_MS);
+});
