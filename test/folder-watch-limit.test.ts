@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync, watch, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FolderWatcher } from '../src/main/core/service/folder-watcher.js';
-import { tempDir } from './helpers/fixtures.js';
+import { LibraryService } from '../src/main/core/service/library-service.js';
+import { tempDir, until } from './helpers/fixtures.js';
 
 const WATCH_LIMIT = 4;
 
@@ -78,4 +79,28 @@ test('a library watched within the limit reports no fallback', async (t) => {
   await watcher.sync();
   assert.equal(watcher.watchedDirs, 2);
   assert.equal(watcher.fallback, null);
+});
+
+test('a watched library past the limit: the status reports the checked folders, and a photo copied into one is scanned', async (t) => {
+  const root = tempDir(t, 'watch-limit-service-');
+  const photos = path.join(root, 'photos');
+  for (let i = 0; i < 8; i++) mkdirSync(path.join(photos, `d${i}`), { recursive: true });
+  const watched: string[] = [];
+  const service = await LibraryService.open({
+    libraryDir: path.join(root, 'library'), modelsDir: path.join(root, 'models'), watch: true, watchQuietMs: 100,
+    watchFallback: { fallbackIntervalMs: 250, watchFn: limitedWatch(watched) },
+  });
+  t.after(() => service.close());
+  await service.addFolder(photos);
+  const status = await until('the folders past the limit to be reported', async () => {
+    const s = await service.getStatus();
+    return s.watchFallback && s.foldersNotScanned === 0 ? s : null;
+  }, 10_000);
+  assert.equal(status.watchFallback!.dirs, 9 - WATCH_LIMIT);
+  assert.match(status.watchFallback!.reason, /watch limit/);
+
+  const checked = [photos, ...Array.from({ length: 8 }, (_, i) => path.join(photos, `d${i}`))].find((d) => !watched.includes(d))!;
+  await new Promise((resolve) => setTimeout(resolve, 100)); // its first modification time is read
+  writeFileSync(path.join(checked, 'new.jpg'), 'not decoded: no model');
+  await until('the copied photo to be scanned', async () => (await service.getStatus()).photos === 1, 10_000);
 });

@@ -26,7 +26,7 @@ import type { ProviderChoice, ProviderSetting } from '../../../shared/types.js';
 import { providerSetting, setProviderSetting } from '../embed/provider-setting.js';
 import { platformProviders } from '../model/execution-providers.js';
 import { DuplicateScanner } from './duplicate-scanner.js';
-import { FolderWatcher } from './folder-watcher.js';
+import { FolderWatcher, type FolderWatcherOptions } from './folder-watcher.js';
 import { CatalogueChangePoller } from './catalogue-changes.js';
 
 export interface LibraryServiceOptions {
@@ -44,6 +44,8 @@ export interface LibraryServiceOptions {
    */
   watch?: boolean;
   watchQuietMs?: number;
+  /** Watching: how folders past the system's watch limit are checked (FolderWatcher's fallbackIntervalMs, watchFn). */
+  watchFallback?: Pick<FolderWatcherOptions, 'fallbackIntervalMs' | 'watchFn'>;
   /** Who this process is in the writer lock's owner note ("photo-search serve"), quoted by a refused writer. */
   lockOwner?: string;
   /** How often other processes' commits are looked for (default CATALOGUE_POLL_MS); 0: never. */
@@ -131,6 +133,7 @@ export class LibraryService implements PhotoSearchApi {
     this.watcher = new FolderWatcher({
       folders: () => this.library.catalogue.listFolders().map((f) => f.path),
       quietMs: this.options.watchQuietMs,
+      ...this.options.watchFallback,
       onChanges: (paths) => {
         this.changesWaiting += paths.size;
         // Only the library folders the changes lie in are rescanned (every folder if none is known).
