@@ -3,6 +3,8 @@
 // (the lock dies with its process), and every photo is embedded exactly once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -49,4 +51,36 @@ test('two indexing runs on one library at once: the second refuses naming the fi
   const later = await cli(args, env);
   assert.equal(later.code, 0, later.stderr);
   assert.equal((JSON.parse(later.stdout) as { done: number }).done, 0);
+});
+
+test('index --wait waits for the process holding the writer lock, saying whom, then indexes', async (t) => {
+  const root = tempDir(t, 'one-writer-wait-');
+  const modelsDir = path.join(root, 'models');
+  const modelDir = await buildTestModel(path.join(modelsDir, 'tiny-clip'), { dim: 8 });
+  const photos = path.join(root, 'photos');
+  for (let i = 0; i < 8; i++) await writeSolidPhoto(path.join(photos, `p${i}.png`), [i * 30, 255 - i * 30, 90], 32);
+  const library = path.join(root, 'library');
+  mkdirSync(library, { recursive: true });
+  const env = { ...process.env, PHOTO_SEARCH_MODELS_DIR: modelsDir, PHOTO_SEARCH_HOME: path.join(root, 'home') };
+
+  // Another process (the app, `serve`) holds the lock until we stop it.
+  const lockModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/main/core/writer-lock.js');
+  const holder = spawn(process.execPath, ['--input-type=module', '-e',
+    `const { acquireWriterLock } = await import(${JSON.stringify(lockModule)}); acquireWriterLock(${JSON.stringify(library)}, 'a test holder'); console.log('held'); setInterval(() => {}, 1000);`,
+  ], { stdio: ['ignore', 'pipe', 'ignore'] });
+  t.after(() => holder.kill());
+  await new Promise((resolve) => holder.stdout.once('data', resolve));
+
+  const args = ['index', photos, '--model', modelDir, '--json', '--threads', '1', '--library', library];
+  const refused = await cli(args, env);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.stderr, /another process is already writing this library \(a test holder, pid \d+/);
+
+  const waiting = cli([...args, '--wait'], env);
+  await new Promise((resolve) => setTimeout(resolve, 2500)); // a try or two
+  holder.kill();
+  const run = await waiting;
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, new RegExp(`Waiting for a test holder, pid ${holder.pid} to finish writing this library`));
+  assert.equal((JSON.parse(run.stdout) as { done: number }).done, 8);
 });

@@ -11,7 +11,7 @@ import { openVectorStore } from '../../core/search/vector-store.js';
 import { downloadModel } from '../../core/model/download.js';
 import type { ModelFolder } from '../../core/model/model-folder.js';
 import { deriveInt8Folder, INT8_MODEL_SUFFIX, readInt8Marker } from '../../core/model/int8/int8-folder.js';
-import { acquireWriterLock, type WriterLock } from '../../core/writer-lock.js';
+import { acquireWriterLock, describeOwner, waitForWriterLock, type LibraryBusyError, type WriterLock } from '../../core/writer-lock.js';
 import { DEFAULT_MODEL_ID, downloadedModelDir, useModelFolder } from '../../core/service/model-manager.js';
 import { describeSkipped } from '../../core/service/indexing-controller.js';
 import type { IndexingProgress } from '../../../shared/types.js';
@@ -21,7 +21,7 @@ import { isProviderChoice } from '../../core/model/execution-providers.js';
 import { defaultCalibrationFile } from '../../core/embed/calibration-store.js';
 import { libraryDirFrom, parseCommandArgs, positiveInt, UsageError } from '../args.js';
 
-export const usage = 'index [<folder>…] [--model DIR | --model-id ID] [--precision fp32|int8] [--provider auto|cpu|cuda|dml|coreml] [--batch N] [--threads N] [--json] [--library DIR]';
+export const usage = 'index [<folder>…] [--model DIR | --model-id ID] [--precision fp32|int8] [--provider auto|cpu|cuda|dml|coreml] [--batch N] [--threads N] [--wait] [--json] [--library DIR]';
 
 const MAX_FAILURES_LISTED = 20;
 
@@ -33,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     batch: { type: 'string' },
     threads: { type: 'string' },
     provider: { type: 'string' },
+    wait: { type: 'boolean' },
     json: { type: 'boolean' },
   });
   if (values.model && values['model-id']) throw new UsageError('give --model DIR or --model-id ID, not both');
@@ -47,8 +48,10 @@ export async function run(argv: string[]): Promise<number> {
   const library = Library.open(libraryDirFrom(values.library));
   let lock: WriterLock | null = null;
   try {
-    // Held from the scan to the end of the run: a second `index` on this library refuses at once, naming this one.
-    lock = acquireWriterLock(library.paths.dir, 'photo-search index');
+    // Held from the scan to the end of the run: a second `index` on this library refuses at once, naming this one
+    // (with --wait it waits for it, as the app and `serve` do).
+    lock = values.wait ? await waitForWriterLock(library.paths.dir, 'photo-search index', { onBusy: sayWhoWeWaitFor() })
+      : acquireWriterLock(library.paths.dir, 'photo-search index');
     const model = await chooseModel(library, values.model, values['model-id'], precision);
     for (const folder of positionals) {
       const absolute = path.resolve(folder);
@@ -155,6 +158,16 @@ function sourceOf(dir: string, id: string | undefined): { dir: string; id?: stri
   const int8 = readInt8Marker(dir);
   if (!int8) return { dir, id, precision: 'fp32' };
   return { dir: int8.source, id: id?.endsWith(INT8_MODEL_SUFFIX) ? id.slice(0, -INT8_MODEL_SUFFIX.length) : undefined, precision: 'int8' };
+}
+
+/** Says once, and again when the holder changes, whom `--wait` waits for. */
+function sayWhoWeWaitFor(): (busy: LibraryBusyError) => void {
+  let said = '';
+  return (busy) => {
+    const holder = describeOwner(busy.owner);
+    if (holder !== said) log(`Waiting for ${holder} to finish writing this library…`);
+    said = holder;
+  };
 }
 
 function log(line: string): void {
