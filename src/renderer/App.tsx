@@ -131,7 +131,7 @@ export function App({ appClient }: { appClient: AppClient }) {
         }
         wasActive = active;
       } else if (event.type === 'model') setModel(event.status);
-      else if (event.type === 'library-changed') schedule(REFRESH_THROTTLE_MS, true);
+      else if (event.type === 'library-changed') schedule(event.writing ? INDEXING_REFRESH_MS : REFRESH_THROTTLE_MS, !event.writing);
       else if (event.type === 'host') {
         if (event.state === 'ready') {
           setHostProblem(null);

@@ -348,7 +348,11 @@ export interface TrashResult {
 export type ApiEvent =
   | { type: 'indexing'; progress: IndexingProgress }
   | { type: 'model'; status: ModelStatus }
-  | { type: 'library-changed' }
+  /**
+   * The library changed. `writing`: another process (a `photo-search index`) is still writing it: refresh counts and
+   * browsing, as during this app's own indexing, and leave a ranked search alone until a plain one follows.
+   */
+  | { type: 'library-changed'; writing?: boolean }
   | { type: 'duplicates'; scan: DuplicateScanStatus }
   /** The desktop app's library process: restarting after it stopped, ready again, or given up on. */
   | { type: 'host'; state: HostState; message: string };

@@ -11,10 +11,15 @@ export class CatalogueChangePoller {
   private timer: NodeJS.Timeout | null = null;
   private version: number;
 
+  /** Whether the last poll saw a change (the next quiet one calls onQuiet). */
+  private changing = false;
+
   constructor(
     private readonly db: Database.Database,
     private readonly onChange: () => void,
     private readonly intervalMs = CATALOGUE_POLL_MS,
+    /** The first poll with nothing new after one or more with changes: the other process has paused or ended. */
+    private readonly onQuiet: () => void = () => undefined,
   ) {
     this.version = this.read();
   }
@@ -29,8 +34,15 @@ export class CatalogueChangePoller {
   poll(): boolean {
     if (!this.db.open) return false;
     const version = this.read();
-    if (version === this.version) return false;
+    if (version === this.version) {
+      if (this.changing) {
+        this.changing = false;
+        this.onQuiet();
+      }
+      return false;
+    }
     this.version = version;
+    this.changing = true;
     this.onChange();
     return true;
   }

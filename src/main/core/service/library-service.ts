@@ -109,7 +109,9 @@ export class LibraryService implements PhotoSearchApi {
     service.warming = service.search_.warmUp().catch(() => undefined);
     if (options.watch) service.startWatching();
     if (options.catalogueChangeMs !== 0) {
-      service.catalogueChanges = new CatalogueChangePoller(service.library.catalogue.db, () => service.otherProcessCommitted(), options.catalogueChangeMs).start();
+      service.catalogueChanges = new CatalogueChangePoller(
+        service.library.catalogue.db, () => service.otherProcessCommitted(), options.catalogueChangeMs, () => service.otherProcessPaused(),
+      ).start();
     }
     return service;
   }
@@ -118,13 +120,21 @@ export class LibraryService implements PhotoSearchApi {
 
   /**
    * Another process committed (a CLI `index`, this service's own indexer child): the loaded vector index takes
-   * in the new vectors, and the window refreshes its counts and results, except during this service's own
-   * run, whose progress events refresh it without reshuffling a ranked search.
+   * in the new vectors, and the window refreshes its counts and browsing (not a ranked search, which is not
+   * reshuffled under the user while photos stream in). During this service's own run its progress events do that.
    */
   private otherProcessCommitted(): void {
     void this.search_.catchUp().catch(() => undefined);
-    const running = this.indexing.isRunning && this.indexing.progress.state !== 'waiting';
-    if (!running) this.emit({ type: 'library-changed' });
+    if (!this.ownRunWrites()) this.emit({ type: 'library-changed', writing: true });
+  }
+
+  /** The other process paused or ended: everything refreshes once, ranked searches included. */
+  private otherProcessPaused(): void {
+    if (!this.ownRunWrites()) this.emit({ type: 'library-changed' });
+  }
+
+  private ownRunWrites(): boolean {
+    return this.indexing.isRunning && this.indexing.progress.state !== 'waiting';
   }
 
   /** Rescans every folder now (indexing what is new with a model) and watches them from now on. */
