@@ -124,6 +124,7 @@ export class LibraryService implements PhotoSearchApi {
    * reshuffled under the user while photos stream in). During this service's own run its progress events do that.
    */
   private otherProcessCommitted(): void {
+    this.followFoldersAndModel();
     void this.search_.catchUp().catch(() => undefined);
     if (!this.ownRunWrites()) this.emit({ type: 'library-changed', writing: true });
   }
@@ -131,6 +132,30 @@ export class LibraryService implements PhotoSearchApi {
   /** The other process paused or ended: everything refreshes once, ranked searches included. */
   private otherProcessPaused(): void {
     if (!this.ownRunWrites()) this.emit({ type: 'library-changed' });
+  }
+
+  /** Folders last handed to the watcher, and the last model another process chose that this one loaded. */
+  private watchedFolders = '';
+  private modelFollowed: string | null = null;
+
+  /** Takes up folders and a model another process chose (`photo-search index DIR --model M`). */
+  private followFoldersAndModel(): void {
+    if (this.watcher) {
+      const folders = this.folderPaths();
+      if (folders !== this.watchedFolders) {
+        this.watchedFolders = folders;
+        void this.watcher.sync();
+      }
+    }
+    const current = this.library.currentModel;
+    if (current && current.id !== this.models.readyFolder()?.modelId && current.id !== this.modelFollowed) {
+      this.modelFollowed = current.id; // tried once: a folder this process cannot load is not retried every poll
+      void this.models.refresh().then(() => this.search_.markStale(), () => undefined);
+    }
+  }
+
+  private folderPaths(): string {
+    return this.library.catalogue.listFolders().map((f) => f.path).join('\n');
   }
 
   private ownRunWrites(): boolean {
@@ -160,6 +185,7 @@ export class LibraryService implements PhotoSearchApi {
         this.indexing.request(touched.size > 0 ? [...touched] : undefined);
       },
     });
+    this.watchedFolders = this.folderPaths();
     void this.watcher.sync();
     if (this.unscanned.size > 0) this.indexing.request();
   }
