@@ -3,13 +3,12 @@
 // (the lock dies with its process), and every photo is embedded exactly once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { buildTestModel, writeSolidPhoto } from './helpers/test-model.js';
-import { runNode, tempDir } from './helpers/fixtures.js';
+import { holdWriterLock, runNode, tempDir } from './helpers/fixtures.js';
 
 const BIN = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../bin/photo-search.js');
 const PHOTOS = 160;
@@ -64,12 +63,7 @@ test('index --wait waits for the process holding the writer lock, saying whom, t
   const env = { ...process.env, PHOTO_SEARCH_MODELS_DIR: modelsDir, PHOTO_SEARCH_HOME: path.join(root, 'home') };
 
   // Another process (the app, `serve`) holds the lock until we stop it.
-  const lockModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/main/core/writer-lock.js');
-  const holder = spawn(process.execPath, ['--input-type=module', '-e',
-    `const { acquireWriterLock } = await import(${JSON.stringify(lockModule)}); acquireWriterLock(${JSON.stringify(library)}, 'a test holder'); console.log('held'); setInterval(() => {}, 1000);`,
-  ], { stdio: ['ignore', 'pipe', 'ignore'] });
-  t.after(() => holder.kill());
-  await new Promise((resolve) => holder.stdout.once('data', resolve));
+  const holder = await holdWriterLock(t, library, 'a test holder');
 
   const args = ['index', photos, '--model', modelDir, '--json', '--threads', '1', '--library', library];
   const refused = await cli(args, env);

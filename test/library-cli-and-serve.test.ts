@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { LibraryService } from '../src/main/core/service/library-service.js';
 import { OWNER_FILE } from '../src/main/core/writer-lock.js';
 import type { ApiEvent, IndexingProgress } from '../src/shared/types.js';
-import { tempDir, until } from './helpers/fixtures.js';
+import { holdWriterLock, tempDir, until } from './helpers/fixtures.js';
 import { waitForIndexing } from './helpers/service.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
 
@@ -125,13 +125,7 @@ test('a run waiting for another process\'s writer lock can be cancelled, and the
   t.after(() => service.close());
   assert.equal((await service.useModelFolder(modelDir)).state, 'ready');
 
-  // Another process holds the lock (it exits with its parent).
-  const lockModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../src/main/core/writer-lock.js');
-  const holder = spawn(process.execPath, ['--input-type=module', '-e',
-    `const { acquireWriterLock } = await import(${JSON.stringify(lockModule)}); acquireWriterLock(${JSON.stringify(library)}, 'a test holder'); setInterval(() => {}, 1000);`,
-  ], { stdio: 'ignore' });
-  t.after(() => holder.kill());
-  await until('the holder to take the lock', () => lockOwnerPid(library) === holder.pid, 10_000);
+  const holder = await holdWriterLock(t, library, 'a test holder');
 
   const ended = waitForIndexing(service);
   await service.startIndexing();
@@ -173,4 +167,21 @@ test('a photo another process shows again comes back in the service\'s results w
   // It comes back with its old vector: no new embedding to read, so only the full reconcile brings it back.
   setStatus.run('ok', red);
   await until('the photo to be found again', async () => (await top()) === red, SEEN_WITHIN_MS);
+});
+
+test('a scan without a model waits for the writer lock too, then the status is idle again', async (t) => {
+  const root = tempDir(t, 'wait-scan-');
+  const photos = path.join(root, 'photos');
+  await writePhotos(photos, 3, 0);
+  const library = path.join(root, 'library');
+  mkdirSync(library);
+  const holder = await holdWriterLock(t, library, 'a test holder');
+  const service = await LibraryService.open({ libraryDir: library, modelsDir: path.join(root, 'models'), watch: true, lockOwner: 'the test service' });
+  t.after(() => service.close());
+  await service.addFolder(photos); // a watched library scans a new folder at once
+  assert.equal((await waitingRun(service)).waitingFor, `a test holder, pid ${holder.pid}`);
+  assert.equal((await service.getStatus()).photos, 0, 'nothing scanned while the other process writes');
+  holder.kill();
+  await until('the folder to be scanned', async () => (await service.getStatus()).photos === 3, 10_000);
+  await until('the state to leave waiting', async () => (await service.getIndexingProgress()).state === 'idle', 5000);
 });

@@ -1,9 +1,10 @@
 // Deterministic test data and self-cleaning temp folders shared by the tests. The same seed always gives
 // the same numbers, so a test's data never changes from one run (or one machine) to the next.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** What tempDir needs from a test: node:test's `t` (or anything that runs cleanups after the test). */
 export interface CleanupScope {
@@ -86,4 +87,19 @@ export async function until<T>(
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, everyMs));
   }
+}
+
+/**
+ * Another process holding the library's writer lock as `who` (as the app, serve or a CLI run would) until
+ * its child is killed (at the test's end at the latest); resolves once it holds it.
+ */
+export async function holdWriterLock(t: CleanupScope, libraryDir: string, who: string): Promise<ChildProcess> {
+  const lockModule = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../src/main/core/writer-lock.js');
+  const holder = spawn(process.execPath, ['--input-type=module', '-e',
+    `const { acquireWriterLock } = await import(${JSON.stringify(lockModule)}); ` +
+    `acquireWriterLock(${JSON.stringify(libraryDir)}, ${JSON.stringify(who)}); console.log('held'); setInterval(() => {}, 1000);`,
+  ], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => holder.kill());
+  await new Promise((resolve) => holder.stdout!.once('data', resolve));
+  return holder;
 }

@@ -3,8 +3,8 @@
 // is collected, and once the folders have been quiet for a while (2 s) the collected paths are handed on in
 // one go: the caller rescans and indexes incrementally. A new subdirectory is watched as soon as it is seen.
 //
-// Watches are a system resource (Linux: fs.inotify.max_user_watches, often 8,192 to 65,536 per user, shared
-// with every other program; macOS: open files). Directories the system refuses to watch (ENOSPC, EMFILE) are
+// Watches are a system resource (Linux: fs.inotify.max_user_watches per user, shared with every other program;
+// 8,192 by default before Linux 5.11; macOS: open files). Directories the system refuses to watch (ENOSPC, EMFILE) are
 // checked instead every fallbackIntervalMs by their modification time, which changes when a file is added,
 // removed or renamed in them (not when one is rewritten in place), and `fallback` says so for the status.
 import { readFileSync, statSync, watch, type FSWatcher, type Stats } from 'node:fs';

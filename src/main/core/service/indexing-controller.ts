@@ -126,6 +126,8 @@ export class IndexingController {
       throw error;
     } finally {
       this.lockWait = null;
+      // The wait is over (a scan without a model sets no state of its own afterwards).
+      if (this.progress.state === 'waiting') this.set(IDLE);
     }
   }
 
