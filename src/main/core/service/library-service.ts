@@ -75,7 +75,8 @@ export class LibraryService implements PhotoSearchApi {
       lockOwner: options.lockOwner,
       modelDir: () => this.models.readyFolder()?.dir ?? null,
       onProgress: (progress) => this.emit({ type: 'indexing', progress }),
-      onBatchStored: () => this.search_.markStale(),
+      // New vectors mid-run: the cheap catch-up (the full reconcile runs once, when the run finishes).
+      onBatchStored: () => void this.search_.catchUp().catch(() => undefined),
       onScanStarted: () => {
         this.changesWaiting = 0;
       },
