@@ -73,6 +73,27 @@ test('a host killed mid-session is restarted; the window is told, and calls work
   await host.close();
 });
 
+test('a host killed while calls are on their way is restarted, not given up on as if it could not start', async (t) => {
+  const dir = tempDir(t, 'library-host-');
+  const host = client(path.join(dir, 'library'), dir);
+  await host.start();
+  const first = host.pid!;
+  const states: string[] = [];
+  host.on('event', (e: ApiEvent) => {
+    if (e.type === 'host') states.push(e.state);
+  });
+  const ready = nextEvent(host, (e) => e.type === 'host' && e.state === 'ready');
+  process.kill(first, 'SIGKILL');
+  // What Node reports when a call is sent to the process in the moment after it died, before its exit is
+  // seen (the timing cannot be forced from outside, so the child reports it as Node does).
+  const child = (host as unknown as { child: import('node:child_process').ChildProcess }).child;
+  child.emit('error', Object.assign(new Error('write EPIPE'), { code: 'EPIPE' }));
+  await ready;
+  assert.deepEqual(states.filter((s) => s !== 'ready'), ['restarting']);
+  assert.equal(((await host.call('getStatus', [])) as LibraryStatus).photos, 0);
+  await host.close();
+});
+
 test('a host that keeps dying is given up on, with the reason', async (t) => {
   const dir = tempDir(t, 'library-host-');
   const host = client(path.join(dir, 'library'), dir, { maxRestarts: 1 });

@@ -131,8 +131,14 @@ export class LibraryHostClient extends EventEmitter<ClientEvents> {
       if (message.type === 'fatal') fatal = message.message;
       else this.onMessage(message);
     });
-    child.once('error', (error) => {
-      fatal ??= `cannot start the library process with ${this.options.nodePath}: ${error.message}`;
+    let spawned = false;
+    child.once('spawn', () => {
+      spawned = true;
+    });
+    child.on('error', (error) => {
+      // Once started, an error is a message sent to a host that has just died (EPIPE): its exit says why, and
+      // it is restarted like any crash. Only a host that never started is beyond a restart.
+      if (!spawned) fatal ??= `cannot start the library process with ${this.options.nodePath}: ${error.message}`;
     });
     child.once('exit', (code, signal) => {
       if (this.child === child) this.child = null;
