@@ -3,7 +3,7 @@
 // vectors until the new one is complete; switching back costs nothing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Library } from '../src/main/core/library.js';
@@ -11,6 +11,7 @@ import { migrations } from '../src/main/core/catalogue/migrations.js';
 import { LibraryService } from '../src/main/core/service/library-service.js';
 import { identifyModelFolder } from '../src/main/core/service/model-manager.js';
 import { loadModelFolder } from '../src/main/core/model/model-folder.js';
+import { imageTowerFingerprint } from '../src/main/core/model/model-fingerprint.js';
 import { indexToTheEnd } from './helpers/service.js';
 import { tempDir } from './helpers/fixtures.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
@@ -170,4 +171,20 @@ test('migration 11: mixed vectors are dropped to be embedded again, a model of b
   assert.equal(adopted.modelId, 'clip', 'the same name, dimension and preprocessing: its vectors are this folder\'s');
   assert.equal(library.catalogue.countEmbeddings('clip'), 2);
   assert.equal(library.catalogue.modelDir('clip'), adopted.dir);
+});
+
+test('a fingerprint is read from the cache while the files keep their sizes and mtimes, and computed again after', async (t) => {
+  const root = tempDir(t, 'model-identity-cache-');
+  const visual = path.join(await buildTestModel(path.join(root, 'clip')), 'visual', 'model.onnx');
+  const stored = new Map<string, string>();
+  const cache = { get: (key: string) => stored.get(key) ?? null, set: (key: string, value: string) => void stored.set(key, value) };
+  const real = await imageTowerFingerprint(visual, cache);
+  assert.match(real, /^[0-9a-f]{64}$/);
+  assert.equal(stored.size, 1, 'remembered under the files\' state');
+  const [key] = stored.keys();
+  stored.set(key, 'from-the-cache');
+  assert.equal(await imageTowerFingerprint(visual, cache), 'from-the-cache', 'the files are not read again');
+  utimesSync(visual, new Date(), new Date(Date.now() + 5000));
+  assert.equal(await imageTowerFingerprint(visual, cache), real, 'touched files: hashed again (same content, same hash)');
+  assert.equal(stored.size, 2);
 });

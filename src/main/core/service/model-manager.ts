@@ -13,6 +13,9 @@ import { isTextTowerFor } from '../search/text-towers.js';
 
 export const DEFAULT_MODEL_ID = 'immich-app/ViT-B-32__openai';
 
+/** Settings keys of image tower fingerprints, by their files' state (imageTowerFingerprint's cache). */
+const FINGERPRINT_SETTING = 'fingerprint:';
+
 /** Folder name of a hub model inside the models folder ("owner/name" → "owner__name"). */
 export const modelFolderName = modelDirName;
 
@@ -22,13 +25,16 @@ export const modelFolderName = modelDirName;
  * weights already hold that name, or these weights already have vectors under another name.
  */
 export async function identifyModelFolder(library: Library, dir: string, name?: string): Promise<ModelFolder> {
-  const { folder, candidate } = await modelCandidate(dir, name);
+  const { folder, candidate } = await modelCandidate(library, dir, name);
   return { ...folder, modelId: library.catalogue.resolveModel(candidate).id };
 }
 
-async function modelCandidate(dir: string, name?: string): Promise<{ folder: ModelFolder; candidate: ModelCandidate }> {
+async function modelCandidate(library: Library, dir: string, name?: string): Promise<{ folder: ModelFolder; candidate: ModelCandidate }> {
   const folder = await loadModelFolder(dir, name);
-  const contentHash = await imageTowerFingerprint(folder.visualModelPath);
+  const contentHash = await imageTowerFingerprint(folder.visualModelPath, {
+    get: (key) => library.catalogue.getSetting(`${FINGERPRINT_SETTING}${key}`),
+    set: (key, fingerprint) => library.catalogue.setSetting(`${FINGERPRINT_SETTING}${key}`, fingerprint),
+  });
   return {
     folder,
     candidate: { name: folder.modelId, dim: folder.dim, preprocessVersion: folder.preprocessVersion, contentHash, dir: folder.dir },
@@ -37,7 +43,7 @@ async function modelCandidate(dir: string, name?: string): Promise<{ folder: Mod
 
 /** What making a model folder current would cost (see ModelSwitchPreview); changes nothing. */
 export async function previewModelFolder(library: Library, dir: string): Promise<ModelSwitchPreview> {
-  const { candidate } = await modelCandidate(dir);
+  const { candidate } = await modelCandidate(library, dir);
   const { id } = library.catalogue.findModel(candidate);
   const current = library.currentModel;
   const searched = library.searchModel;
