@@ -73,7 +73,9 @@ export class Library {
    * search with nothing, and switching back to it costs nothing.
    */
   useModel(model: ModelRecord, dir: string | null): void {
-    this.catalogue.transaction(() => {
+    // IMMEDIATE: it reads before it writes, and a deferred transaction that does so fails at once (SQLITE_BUSY,
+    // no wait) when another process wrote meanwhile, e.g. a second `index` opening the catalogue.
+    this.catalogue.db.transaction(() => {
       const searched = this.searchModel;
       if (searched?.dir) this.catalogue.rememberModelDir(searched.id, searched.dir);
       this.catalogue.registerModel(model);
@@ -82,7 +84,7 @@ export class Library {
       const keepSearching = searched !== null && searched.id !== model.id &&
         this.catalogue.countEmbeddings(searched.id) > this.catalogue.countEmbeddings(model.id);
       this.catalogue.setSetting(SEARCH_MODEL_ID, keepSearching ? searched.id : null);
-    });
+    }).immediate();
   }
 
   /** Search stops using an earlier model (its files are gone): it reads the current model's vectors. */
