@@ -51,7 +51,7 @@ export function acquireWriterLock(libraryDir: string, what: string): WriterLock 
       db.exec('BEGIN EXCLUSIVE');
     } catch (error) {
       db.close();
-      if ((error as { code?: string }).code === 'SQLITE_BUSY') throw new LibraryBusyError(dir, readOwner(dir));
+      if ((error as { code?: string }).code === 'SQLITE_BUSY') throw new LibraryBusyError(dir, ownerOfTakenLock(dir));
       throw error;
     }
     try {
@@ -71,12 +71,13 @@ export function acquireWriterLock(libraryDir: string, what: string): WriterLock 
       released = true;
       if (--taken.count > 0) return;
       held.delete(dir);
-      if (readOwner(dir)?.pid === process.pid) rmSync(path.join(dir, OWNER_FILE), { force: true });
       try {
         taken.db.exec('ROLLBACK');
       } finally {
         taken.db.close();
       }
+      // After the lock is free: while it is held, its name is there for a refusal to show.
+      if (readOwner(dir)?.pid === process.pid) rmSync(path.join(dir, OWNER_FILE), { force: true });
     },
   };
 }
@@ -108,6 +109,18 @@ export async function waitForWriterLock(
 export function describeOwner(owner: LockOwner | null): string {
   return owner ? `${owner.what}, pid ${owner.pid}` : 'another process';
 }
+
+/** The holder writes its name just after taking the lock: a refusal in between waits a moment for it. */
+function ownerOfTakenLock(dir: string): LockOwner | null {
+  const deadline = Date.now() + OWNER_WAIT_MS;
+  for (;;) {
+    const owner = readOwner(dir);
+    if (owner || Date.now() > deadline) return owner;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+  }
+}
+
+const OWNER_WAIT_MS = 200;
 
 function readOwner(dir: string): LockOwner | null {
   try {
