@@ -110,6 +110,11 @@ describe('web UI: switching models', { skip: chromiumSkipReason ?? false }, () =
       const cell = (globalThis as any).document.querySelector('[data-testid="photo-cell"]');
       return cell && String(cell.getAttribute('aria-label')).startsWith('blue-');
     });
+    await page.waitForFunction(() => {
+      const images = [...(globalThis as any).document.querySelectorAll('[data-testid="photo-cell"] img')];
+      return images.length > 0 && images.every((image: any) => image.complete && image.naturalWidth > 0 && (globalThis as any).getComputedStyle(image).opacity === '1');
+    }, undefined, { timeout: 10_000 });
+    assert.equal(await page.getByTestId('toast').filter({ hasText: /^Using/ }).count(), 1, 'one notice for the model in use');
     await page.screenshot({ path: path.join(ARTIFACTS, 'model-switch-back.png') });
     assert.deepEqual(pageErrors, []);
   });

@@ -5,7 +5,7 @@ import type { LibraryFolder, ModelStatus, ModelSwitchPreview, ProviderChoice, Pr
 import { PROVIDER_CHOICES } from '../../shared/types.js';
 import type { ClientKind } from '../api/client.js';
 import { formatBytes, formatCount, formatDuration } from '../format.js';
-import { notify, notifyError } from '../toast.js';
+import { dismissKeyed, notify, notifyError } from '../toast.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { Icon } from './icons.js';
 import { ProgressBar } from './ProgressBar.js';
@@ -168,6 +168,8 @@ interface ModelProps {
   onChanged(status: ModelStatus): void;
 }
 
+const MODEL_TOAST = 'model-in-use';
+
 /** What switching to a model folder costs, in words: photos to embed, the time at this computer's speed, search meanwhile. */
 function switchMessage(preview: ModelSwitchPreview): string {
   const estimate = preview.estimatedSeconds !== null && preview.photosPerSecond !== null
@@ -189,7 +191,9 @@ export function ModelSection({ client, kind, model, onChanged }: ModelProps) {
   async function useFolder(path: string): Promise<void> {
     const status = await client.useModelFolder(path);
     onChanged(status);
-    if (status.state === 'ready') notify(`Using ${status.modelId}`);
+    if (status.state !== 'ready') return;
+    dismissKeyed(MODEL_TOAST); // one notice for the model in use, not one per switch
+    notify(`Using ${status.modelId}`, 'info', { key: MODEL_TOAST });
   }
   return (
     <section className="settings-section" aria-labelledby="model-heading" data-testid="model-section">
