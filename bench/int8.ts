@@ -15,7 +15,6 @@
 // Usage: node dist/bench/int8.js [--model DIR] [--limit 1000] [--rounds 3] [--batch 16] [--threads N]
 //        [--wait-quiet 120]
 // Writes bench/results/int8.json. Skips (exit 0) when ../shared is missing.
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -28,7 +27,7 @@ import { deriveInt8Folder, readInt8Marker } from '../src/main/core/model/int8/in
 import { packageRoot } from '../src/main/core/paths.js';
 import { findArchModel, SHARED_DIR } from './lib/arch-model.js';
 import { parseArgs } from './lib/args.js';
-import { cosine } from '../test/helpers/fixtures.js';
+import { cosine, runNode } from '../test/helpers/fixtures.js';
 import { flickrPhotos, median, timed, waitQuiet } from './lib/machine.js';
 
 const args = parseArgs(process.argv.slice(2));
@@ -174,14 +173,7 @@ async function indexCommand(photos: string, library: string, modelDir: string, p
     '--threads', String(threads), '--json', '--library', library];
   const cpuBefore = childrenCpuSeconds();
   const started = performance.now();
-  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, argv, { env: { ...process.env, PHOTO_SEARCH_MODELS_DIR: modelsDir, PHOTO_SEARCH_HOME: path.join(modelsDir, '..', 'home') }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (c) => resolve({ code: c, stdout: out, stderr: err }));
-  });
+  const { code, stdout, stderr } = await runNode(argv, { ...process.env, PHOTO_SEARCH_MODELS_DIR: modelsDir, PHOTO_SEARCH_HOME: path.join(modelsDir, '..', 'home') });
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = childrenCpuSeconds();
   if (code !== 0) throw new Error(`index --precision ${precision} failed (${code}): ${stderr}`);
