@@ -11,6 +11,7 @@ import { migrations } from '../src/main/core/catalogue/migrations.js';
 import { LibraryService } from '../src/main/core/service/library-service.js';
 import { identifyModelFolder } from '../src/main/core/service/model-manager.js';
 import { loadModelFolder } from '../src/main/core/model/model-folder.js';
+import { scanLibrary } from '../src/main/core/scanner/scanner.js';
 import { imageTowerFingerprint } from '../src/main/core/model/model-fingerprint.js';
 import { indexToTheEnd } from './helpers/service.js';
 import { tempDir } from './helpers/fixtures.js';
@@ -111,6 +112,12 @@ test('switching to another model asks with the cost, search keeps answering, swi
   assert.ok(after.items.every((p) => path.basename(p.path).startsWith('green-')), 'the new model\'s vectors answer');
   const catalogue = service.library.catalogue;
   assert.deepEqual([catalogue.countEmbeddings(a), catalogue.countEmbeddings(b)], [PHOTOS, PHOTOS], 'each model keeps its own vectors');
+
+  // Photos added later wait for the new model only: search does not go back to the earlier one meanwhile.
+  await writeSolidPhoto(path.join(root, 'Photos', 'red-new.jpg'), COLOURS.red, 52);
+  await scanLibrary(catalogue);
+  status = await service.getStatus();
+  assert.deepEqual([status.modelId, status.pending, status.searchModelId], [b, 1, undefined]);
 });
 
 test('other weights under a used name, or a changed preprocessing, get their own id: vectors never mix', async (t) => {

@@ -55,16 +55,35 @@ export class Library {
 
   /**
    * The model whose vectors search reads: the current one, except after a switch to a model that still has
-   * photos to embed, when the model used before it goes on answering until the new one is complete. Derived
-   * from the counts each time, so it changes over by itself when the last photo is embedded.
+   * photos to embed, when the model used before it goes on answering while it has more vectors. Derived from
+   * the counts each time, so it changes over by itself when the last photo is embedded, and stays changed over
+   * when new photos arrive later (the earlier model is not embedding them either).
    */
   get searchModel(): (ModelRecord & { dir: string | null }) | null {
     const current = this.currentModel;
     const earlierId = this.catalogue.getSetting(SEARCH_MODEL_ID);
-    if (!current || !earlierId || earlierId === current.id) return current;
+    if (!current || !earlierId || !this.outranks(earlierId, current.id)) return current;
     const earlier = this.catalogue.getModel(earlierId);
-    if (!earlier || this.catalogue.countToEmbed(current.id) === 0) return current;
-    return { ...earlier, dir: this.catalogue.modelDir(earlierId) };
+    return earlier ? { ...earlier, dir: this.catalogue.modelDir(earlierId) } : current;
+  }
+
+  /** The earlier model search reads instead of the current one, with its vector count; null when none. */
+  get earlierSearchModel(): { id: string; embedded: number } | null {
+    const searched = this.searchModel;
+    if (!searched || searched.id === this.catalogue.getSetting(MODEL_ID)) return null;
+    return { id: searched.id, embedded: this.catalogue.countEmbeddings(searched.id) };
+  }
+
+  /** The model search would go on reading if `modelId` became current now (null: it would read `modelId`). */
+  searchModelAfterSwitch(modelId: string): string | null {
+    const searched = this.searchModel;
+    return searched && this.outranks(searched.id, modelId) ? searched.id : null;
+  }
+
+  /** Search reads `earlierId` rather than `currentId` while the latter has photos to embed and fewer vectors. */
+  private outranks(earlierId: string, currentId: string): boolean {
+    return earlierId !== currentId && this.catalogue.countToEmbed(currentId) > 0 &&
+      this.catalogue.countEmbeddings(earlierId) > this.catalogue.countEmbeddings(currentId);
   }
 
   /**
@@ -81,8 +100,7 @@ export class Library {
       this.catalogue.registerModel(model);
       this.catalogue.setSetting(MODEL_ID, model.id);
       this.catalogue.setSetting(MODEL_DIR, dir);
-      const keepSearching = searched !== null && searched.id !== model.id &&
-        this.catalogue.countEmbeddings(searched.id) > this.catalogue.countEmbeddings(model.id);
+      const keepSearching = searched !== null && this.outranks(searched.id, model.id);
       this.catalogue.setSetting(SEARCH_MODEL_ID, keepSearching ? searched.id : null);
     }).immediate();
   }

@@ -10,9 +10,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const model = library.currentModel;
     const counts = library.catalogue.statusCounts(model?.id ?? null);
-    const searched = library.searchModel;
-    const searching = searched && searched.id !== model?.id
-      ? { id: searched.id, embedded: library.catalogue.countEmbeddings(searched.id) } : null;
+    const searching = library.earlierSearchModel;
     const status = {
       library: library.paths.dir,
       model: model ? { id: model.id, dim: model.dim, dir: model.dir } : null,

@@ -143,10 +143,7 @@ export class LibraryService implements PhotoSearchApi {
   private followFoldersAndModel(): void {
     if (this.watcher) {
       const folders = this.folderPaths();
-      if (folders !== this.watchedFolders) {
-        this.watchedFolders = folders;
-        void this.watcher.sync();
-      }
+      if (folders !== this.watchedFolders) this.syncWatcher(folders);
     }
     const current = this.library.currentModel;
     if (current && current.id !== this.models.readyFolder()?.modelId && current.id !== this.modelFollowed) {
@@ -157,6 +154,16 @@ export class LibraryService implements PhotoSearchApi {
 
   private folderPaths(): string {
     return this.library.catalogue.listFolders().map((f) => f.path).join('\n');
+  }
+
+  /**
+   * Has the watcher crawl the library folders again, noting them as watched: a later commit by another process
+   * then re-crawls only if the folders differ from these (not again for this process's own add or remove).
+   */
+  private syncWatcher(folders?: string): void {
+    if (!this.watcher) return;
+    this.watchedFolders = folders ?? this.folderPaths();
+    void this.watcher.sync();
   }
 
   private ownRunWrites(): boolean {
@@ -186,8 +193,7 @@ export class LibraryService implements PhotoSearchApi {
         this.indexing.request(touched.size > 0 ? [...touched] : undefined);
       },
     });
-    this.watchedFolders = this.folderPaths();
-    void this.watcher.sync();
+    this.syncWatcher();
     if (this.unscanned.size > 0) this.indexing.request();
   }
 
@@ -228,9 +234,8 @@ export class LibraryService implements PhotoSearchApi {
 
   async getStatus(): Promise<LibraryStatus> {
     const modelId = this.library.currentModel?.id ?? null;
-    const searched = this.library.searchModel;
-    const searching = searched && searched.id !== modelId
-      ? { searchModelId: searched.id, searchEmbedded: this.library.catalogue.countEmbeddings(searched.id) } : {};
+    const earlier = this.library.earlierSearchModel;
+    const searching = earlier ? { searchModelId: earlier.id, searchEmbedded: earlier.embedded } : {};
     return {
       ...this.library.catalogue.statusCounts(modelId), modelId, ...searching, folders: this.library.catalogue.listFolders(),
       ...this.waitingWork(), watchFallback: this.watcher?.fallback ?? null,
@@ -259,7 +264,7 @@ export class LibraryService implements PhotoSearchApi {
     this.unscanned.add(folder.id);
     // A folder added while a run goes on is scanned and indexed right after it; a watched library scans it now.
     if (this.indexing.isRunning || this.watcher) this.indexing.request([folder.id]);
-    if (this.watcher) void this.watcher.sync();
+    this.syncWatcher();
     this.emit({ type: 'library-changed' });
     return folder;
   }
@@ -267,7 +272,7 @@ export class LibraryService implements PhotoSearchApi {
   async removeFolder(folderId: number): Promise<void> {
     this.library.catalogue.removeFolder(folderId);
     this.unscanned.delete(folderId);
-    if (this.watcher) void this.watcher.sync();
+    this.syncWatcher();
     this.search_.markStale();
     this.emit({ type: 'library-changed' });
   }

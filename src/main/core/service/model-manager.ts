@@ -46,11 +46,8 @@ export async function previewModelFolder(library: Library, dir: string): Promise
   const { candidate } = await modelCandidate(library, dir);
   const { id } = library.catalogue.findModel(candidate);
   const current = library.currentModel;
-  const searched = library.searchModel;
   const photosToEmbed = library.catalogue.countToEmbed(id);
   const speed = lastIndexingSpeed(library.catalogue);
-  const keeps = searched && searched.id !== id && photosToEmbed > 0 &&
-    library.catalogue.countEmbeddings(searched.id) > library.catalogue.countEmbeddings(id);
   return {
     modelId: id,
     isCurrent: current?.id === id,
@@ -58,7 +55,7 @@ export async function previewModelFolder(library: Library, dir: string): Promise
     photosPerSecond: speed?.photosPerSecond ?? null,
     speedModelId: speed?.modelId ?? null,
     estimatedSeconds: speed ? photosToEmbed / speed.photosPerSecond : null,
-    searchKeeps: keeps ? searched.id : null,
+    searchKeeps: library.searchModelAfterSwitch(id),
   };
 }
 
