@@ -234,9 +234,8 @@ export class LibraryService implements PhotoSearchApi {
 
   async getStatus(): Promise<LibraryStatus> {
     const modelId = this.library.currentModel?.id ?? null;
-    const searched = this.library.searchModel;
-    const searching = searched && searched.id !== modelId
-      ? { searchModelId: searched.id, searchEmbedded: this.library.catalogue.countEmbeddings(searched.id) } : {};
+    const earlier = this.library.earlierSearchModel;
+    const searching = earlier ? { searchModelId: earlier.id, searchEmbedded: earlier.embedded } : {};
     return {
       ...this.library.catalogue.statusCounts(modelId), modelId, ...searching, folders: this.library.catalogue.listFolders(),
       ...this.waitingWork(), watchFallback: this.watcher?.fallback ?? null,
