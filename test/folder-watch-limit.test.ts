@@ -22,17 +22,10 @@ function limitedWatch(watched: string[]): typeof watch {
   }) as typeof watch;
 }
 
+/** The next batch of changes handed on after this call, within 10 s. */
 function nextChanges(changes: Set<string>[]): Promise<Set<string>> {
   const seen = changes.length;
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 10_000;
-    const check = () => {
-      if (changes.length > seen) resolve(changes[seen]);
-      else if (Date.now() > deadline) reject(new Error('no changes reported within 10 s'));
-      else setTimeout(check, 20);
-    };
-    check();
-  });
+  return until('changes to be reported', () => changes[seen], 10_000, 20);
 }
 
 test('directories past the watch limit are checked by modification time instead, and reported', async (t) => {
