@@ -4,19 +4,18 @@
 // dragging moves the grid; a small library has no scrubber.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { packageRoot } from '../src/main/core/paths.js';
 import { startWebServer, type RunningWebServer } from '../src/main/core/server/web-server.js';
 import { fakeLibrary, gridScreen, syntheticDate, syntheticTimeline, waitUntilShown, wrongCells } from '../bench/grid.js';
-import { CHROMIUM, chromiumSkipReason, CHROMIUM_ARGS, launchChromium } from './helpers/chromium.js';
+import { CHROMIUM, chromiumSkipReason, CHROMIUM_ARGS } from './helpers/chromium.js';
+import { assertRendererBuilt, openWebUi, RENDERER_DIR } from './helpers/web-ui.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
 
-const RENDERER_DIR = path.join(packageRoot, 'dist', 'renderer');
 const ARTIFACTS = path.join(packageRoot, 'test-artifacts');
 const COUNT = 2_000_000;
 
@@ -42,11 +41,9 @@ describe('date scrubber', { skip: skipReason ?? false }, () => {
   const pageErrors: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'the renderer is not built: run npm run build:renderer');
+    assertRendererBuilt();
     const { backend } = await fakeLibrary(COUNT);
-    server = await startWebServer({ api: backend, rendererDir: RENDERER_DIR });
-    ({ browser, page } = await launchChromium({ viewport: { width: 1280, height: 820 } }, 10_000, pageErrors));
-    await page.goto(server.url);
+    ({ server, browser, page } = await openWebUi(backend, { viewport: { width: 1280, height: 820 } }, 10_000, pageErrors));
     await page.getByTestId('date-scrubber').waitFor();
   });
 

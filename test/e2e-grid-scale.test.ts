@@ -5,21 +5,20 @@
 // and the keyboard must keep its focus in view.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { packageRoot } from '../src/main/core/paths.js';
 import { GAP } from '../src/shared/grid-layout.js';
-import { startWebServer, type RunningWebServer } from '../src/main/core/server/web-server.js';
+import type { RunningWebServer } from '../src/main/core/server/web-server.js';
 import { CHROMIUM_MAX_LAYOUT_PX, fakeLibrary, gridScreen, syntheticName, waitUntilShown, wrongCells, type GridScreen } from '../bench/grid.js';
-import { chromiumSkipReason, launchChromium } from './helpers/chromium.js';
+import { chromiumSkipReason } from './helpers/chromium.js';
+import { assertRendererBuilt, openWebUi } from './helpers/web-ui.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 declare const document: any;
 declare const localStorage: any;
 
-const RENDERER_DIR = path.join(packageRoot, 'dist', 'renderer');
 const ARTIFACTS = path.join(packageRoot, 'test-artifacts');
 const COUNT = 2_000_000;
 const LAST = COUNT - 1;
@@ -49,11 +48,9 @@ describe('grid at 2,000,000 results', { skip: skipReason ?? false }, () => {
   const pageErrors: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'the renderer is not built: run npm run build:renderer');
+    assertRendererBuilt();
     const { backend } = await fakeLibrary(COUNT);
-    server = await startWebServer({ api: backend, rendererDir: RENDERER_DIR });
-    ({ browser, page } = await launchChromium({ viewport: { width: 1280, height: 820 } }, 10_000, pageErrors));
-    await page.goto(server.url);
+    ({ server, browser, page } = await openWebUi(backend, { viewport: { width: 1280, height: 820 } }, 10_000, pageErrors));
     await assertShown(page, 0, 'first screen');
   });
 

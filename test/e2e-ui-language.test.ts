@@ -5,31 +5,26 @@
 // notice naming the model that read it. Test models: wiring, not search quality. Screenshots go to test-artifacts/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { packageRoot } from '../src/main/core/paths.js';
 import { LibraryService } from '../src/main/core/service/library-service.js';
-import { startWebServer, type RunningWebServer } from '../src/main/core/server/web-server.js';
+import type { RunningWebServer } from '../src/main/core/server/web-server.js';
 import type { ApiEvent } from '../src/shared/types.js';
-import { chromiumSkipReason, launchChromium } from './helpers/chromium.js';
+import { chromiumSkipReason } from './helpers/chromium.js';
+import { assertRendererBuilt, gridNames, openWebUi } from './helpers/web-ui.js';
 import { indexToTheEnd } from './helpers/service.js';
 import { serveRepo } from './helpers/fake-hub.js';
 import { buildMultilingualTestModel, buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-const RENDERER_DIR = path.join(packageRoot, 'dist', 'renderer');
 const ARTIFACTS = path.join(packageRoot, 'test-artifacts');
 const COLOUR_NAMES = ['red', 'green', 'blue', 'yellow'] as const;
 
 const skipReason = chromiumSkipReason;
-
-async function gridNames(page: Page): Promise<string[]> {
-  return page.$$eval('[data-testid="photo-cell"]', (cells: any[]) => cells.map((cell) => cell.getAttribute('aria-label')));
-}
 
 describe('web UI: a Hebrew query', { skip: skipReason ?? false }, () => {
   let dir: string;
@@ -42,7 +37,7 @@ describe('web UI: a Hebrew query', { skip: skipReason ?? false }, () => {
   const cleanups: (() => unknown)[] = [];
 
   before(async () => {
-    assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'the renderer is not built: run npm run build:renderer');
+    assertRendererBuilt();
     dir = await mkdtemp(path.join(os.tmpdir(), 'e2e-ui-language-'));
     const photos = path.join(dir, 'Photos');
     await mkdir(photos);
@@ -56,9 +51,7 @@ describe('web UI: a Hebrew query', { skip: skipReason ?? false }, () => {
     await service.useModelFolder(await buildTestModel(path.join(modelsDir, 'immich-app__ViT-B-32__openai')));
     await service.addFolder(photos);
     await indexToTheEnd(service);
-    server = await startWebServer({ api: service, rendererDir: RENDERER_DIR });
-    ({ browser, page } = await launchChromium({ viewport: { width: 1280, height: 720 }, colorScheme: 'light' }, 20_000, pageErrors));
-    await page.goto(server.url);
+    ({ server, browser, page } = await openWebUi(service, { viewport: { width: 1280, height: 720 }, colorScheme: 'light' }, 20_000, pageErrors));
     await page.getByTestId('search-input').waitFor();
   });
 

@@ -4,21 +4,21 @@
 // the model used before, switch at once with nothing to embed. Test models: wiring, not search quality.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { packageRoot } from '../src/main/core/paths.js';
 import { LibraryService } from '../src/main/core/service/library-service.js';
-import { startWebServer, type RunningWebServer } from '../src/main/core/server/web-server.js';
-import { chromiumSkipReason, launchChromium } from './helpers/chromium.js';
+import type { RunningWebServer } from '../src/main/core/server/web-server.js';
+import { chromiumSkipReason } from './helpers/chromium.js';
+import { assertRendererBuilt, openWebUi } from './helpers/web-ui.js';
 import { indexToTheEnd, waitForIndexing } from './helpers/service.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
-const RENDERER_DIR = path.join(packageRoot, 'dist', 'renderer');
 const ARTIFACTS = path.join(packageRoot, 'test-artifacts');
 const PHOTOS = 40;
 const COLOUR_NAMES = ['red', 'green', 'blue', 'yellow'] as const;
@@ -34,7 +34,7 @@ describe('web UI: switching models', { skip: chromiumSkipReason ?? false }, () =
   const pageErrors: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'the renderer is not built: run npm run build:renderer');
+    assertRendererBuilt();
     dir = await mkdtemp(path.join(os.tmpdir(), 'e2e-ui-model-switch-'));
     const photos = path.join(dir, 'Photos');
     await mkdir(photos);
@@ -49,9 +49,7 @@ describe('web UI: switching models', { skip: chromiumSkipReason ?? false }, () =
     await service.useModelFolder(modelA);
     await service.addFolder(photos);
     await indexToTheEnd(service);
-    server = await startWebServer({ api: service, rendererDir: RENDERER_DIR });
-    ({ browser, page } = await launchChromium({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' }, 20_000, pageErrors));
-    await page.goto(server.url);
+    ({ server, browser, page } = await openWebUi(service, { viewport: { width: 1280, height: 800 }, colorScheme: 'light' }, 20_000, pageErrors));
     await page.getByTestId('search-input').waitFor();
   });
 

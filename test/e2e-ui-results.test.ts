@@ -4,52 +4,25 @@
 // with a badge naming the field. Screenshots go to test-artifacts/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, utimesSync } from 'node:fs';
+import { utimesSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { packageRoot } from '../src/main/core/paths.js';
 import { LibraryService } from '../src/main/core/service/library-service.js';
-import { startWebServer, type RunningWebServer } from '../src/main/core/server/web-server.js';
-import { chromiumSkipReason, launchChromium } from './helpers/chromium.js';
+import type { RunningWebServer } from '../src/main/core/server/web-server.js';
+import { chromiumSkipReason } from './helpers/chromium.js';
+import { assertRendererBuilt, gridNames, openWebUi, waitForGrid, waitForThumbnails } from './helpers/web-ui.js';
 import { indexToTheEnd } from './helpers/service.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
-declare const document: any;
 
-const RENDERER_DIR = path.join(packageRoot, 'dist', 'renderer');
 const ARTIFACTS = path.join(packageRoot, 'test-artifacts');
 const COLOUR_NAMES = ['red', 'orange', 'green', 'blue', 'yellow', 'purple', 'grey', 'cyan', 'magenta', 'white'] as const;
 
 const skipReason = chromiumSkipReason;
-
-async function gridNames(page: Page): Promise<string[]> {
-  return page.$$eval('[data-testid="photo-cell"]', (cells: any[]) => cells.map((cell) => cell.getAttribute('aria-label')));
-}
-
-async function waitForGrid(page: Page, predicate: (names: string[]) => boolean, what: string): Promise<string[]> {
-  const deadline = Date.now() + 20_000;
-  let names: string[] = [];
-  while (Date.now() < deadline) {
-    names = await gridNames(page);
-    if (names.length > 0 && !names.includes('Loading') && predicate(names)) return names;
-    await page.waitForTimeout(100);
-  }
-  assert.fail(`${what}: grid shows ${JSON.stringify(names)}`);
-}
-
-/** Waits until every cell on screen shows its thumbnail (so screenshots show photos, not placeholders). */
-async function waitForThumbnails(page: Page): Promise<void> {
-  await page.waitForFunction(() => {
-    const cells = [...document.querySelectorAll('[data-testid="photo-cell"]')];
-    return cells.length > 0 && cells.every((cell: any) => {
-      const image = cell.querySelector('img');
-      return image && image.complete && image.naturalWidth > 0 && (globalThis as any).getComputedStyle(image).opacity === '1';
-    });
-  });
-}
 
 describe('web UI: best matches, more results, sort by date', { skip: skipReason ?? false }, () => {
   let dir: string;
@@ -60,7 +33,7 @@ describe('web UI: best matches, more results, sort by date', { skip: skipReason 
   const pageErrors: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(path.join(RENDERER_DIR, 'index.html')), 'the renderer is not built: run npm run build:renderer');
+    assertRendererBuilt();
     dir = await mkdtemp(path.join(os.tmpdir(), 'e2e-ui-results-'));
     const photos = path.join(dir, 'Photos');
     await mkdir(photos);
@@ -75,9 +48,7 @@ describe('web UI: best matches, more results, sort by date', { skip: skipReason 
     await service.useModelFolder(await buildTestModel(path.join(dir, 'model')));
     await service.addFolder(photos);
     await indexToTheEnd(service);
-    server = await startWebServer({ api: service, rendererDir: RENDERER_DIR });
-    ({ browser, page } = await launchChromium({ viewport: { width: 1280, height: 720 }, colorScheme: 'light' }, 20_000, pageErrors));
-    await page.goto(server.url);
+    ({ server, browser, page } = await openWebUi(service, { viewport: { width: 1280, height: 720 }, colorScheme: 'light' }, 20_000, pageErrors));
     await waitForGrid(page, (names) => names.length === COLOUR_NAMES.length, 'browsing');
   });
 

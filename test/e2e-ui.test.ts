@@ -15,6 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { packageRoot } from '../src/main/core/paths.js';
 import { chromiumSkipReason, launchChromium } from './helpers/chromium.js';
 import { buildTestModel, COLOURS, writeSolidPhoto } from './helpers/test-model.js';
+import { waitForGrid, waitForThumbnails } from './helpers/web-ui.js';
 
 // Browser globals inside page callbacks (this project compiles tests without the DOM library).
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -65,33 +66,6 @@ function startServe(libraryDir: string, modelsDir: string, home: string): Promis
 
 async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
-}
-
-/** File names of the grid cells in order. */
-async function gridNames(page: Page): Promise<string[]> {
-  return page.$$eval('[data-testid="photo-cell"]', (cells: any[]) => cells.map((cell) => cell.getAttribute('aria-label')));
-}
-
-/** Waits until every cell on screen shows its thumbnail (so screenshots show photos, not placeholders). */
-async function waitForThumbnails(page: Page): Promise<void> {
-  await page.waitForFunction(() => {
-    const cells = [...document.querySelectorAll('[data-testid="photo-cell"]')];
-    return cells.length > 0 && cells.every((cell: any) => {
-      const image = cell.querySelector('img');
-      return image && image.complete && image.naturalWidth > 0 && (globalThis as any).getComputedStyle(image).opacity === '1';
-    });
-  });
-}
-
-async function waitForGrid(page: Page, predicate: (names: string[]) => boolean, what: string): Promise<string[]> {
-  const deadline = Date.now() + 20_000;
-  let names: string[] = [];
-  while (Date.now() < deadline) {
-    names = await gridNames(page);
-    if (names.length > 0 && !names.includes('Loading') && predicate(names)) return names;
-    await page.waitForTimeout(100);
-  }
-  assert.fail(`${what}: grid shows ${JSON.stringify(names)}`);
 }
 
 describe('web UI end to end', { skip: skipReason ?? false }, () => {
