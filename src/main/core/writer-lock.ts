@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import { sleepSync } from './sleep-sync.js';
 
 export const LOCK_FILE = 'library.lock';
 export const OWNER_FILE = 'library.lock.json';
@@ -116,7 +117,7 @@ function ownerOfTakenLock(dir: string): LockOwner | null {
   for (;;) {
     const owner = readOwner(dir);
     if (owner || Date.now() > deadline) return owner;
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    sleepSync(10);
   }
 }
 

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { migrate } from './migrations.js';
+import { sleepSync } from '../sleep-sync.js';
 
 export const PAGE_SIZE = 65536;
 const BUSY_TIMEOUT_MS = 10_000;
@@ -22,10 +23,6 @@ function enableWal(db: Database.Database): void {
       sleepSync(20);
     }
   }
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
 export function openDatabase(file: string, options: { readonly?: boolean } = {}): Database.Database {
