@@ -140,6 +140,7 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
 function removeAbandonedScratch(dir: string): void {
   for (const name of existsSync(dir) ? readdirSync(dir) : []) {
     const owner = /\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name);
-    if (owner && !isProcessAlive(Number(owner[1]))) void rm(path.join(dir, name), { recursive: true, force: true });
+    // One that cannot be removed (another user's) stays for a later try; it must not crash the process.
+    if (owner && !isProcessAlive(Number(owner[1]))) rm(path.join(dir, name), { recursive: true, force: true }).catch(() => undefined);
   }
 }
