@@ -54,6 +54,18 @@ function peakRecordingLauncher(dir: string, peakFile: string): IndexerLauncher {
   return forkLauncherWith(['--import', pathToFileURL(probe).href]);
 }
 
+/** Scans the photos into the library, then indexes them in an indexer process whose peak RSS is recorded. */
+async function indexRecordingPeak(s: Setup) {
+  const library = Library.open(s.libraryDir);
+  library.useModel({ id: s.folder.modelId, dim: s.folder.dim, preprocessVersion: s.folder.preprocessVersion }, s.folder.dir);
+  await scanFolder(library.catalogue, library.catalogue.addFolder(s.photos));
+  library.close();
+  const peakFile = path.join(s.dir, 'indexer-peak');
+  const client = new IndexerClient({ launcher: peakRecordingLauncher(s.dir, peakFile), entry: INDEXER_ENTRY });
+  const summary = await client.start({ libraryDir: s.libraryDir, modelDir: s.folder.dir, batchSize: 16 });
+  return { summary, peak: Number(readFileSync(peakFile, 'utf8')) };
+}
+
 const linuxOnly = process.platform === 'linux' ? false : 'reads /proc/<pid>/status (Linux)';
 
 test('hostile: 8 decompression-bomb GIFs in the indexer process stay under 1.5 GB of RSS, are recorded as errors, the run goes on', { skip: linuxOnly }, async (t) => {
@@ -61,17 +73,8 @@ test('hostile: 8 decompression-bomb GIFs in the indexer process stay under 1.5 G
   const bomb = bombGif(16000, 16000);
   for (let i = 0; i < BOMBS; i++) writeFileSync(path.join(s.photos, `bomb-${i}.gif`), bomb);
   for (let i = 0; i < 6; i++) await writeSolidPhoto(path.join(s.photos, `fine-${i}.jpg`), [i * 40, 100, 200 - i * 30], { width: 120, height: 90 });
-  {
-    const library = Library.open(s.libraryDir);
-    library.useModel({ id: s.folder.modelId, dim: s.folder.dim, preprocessVersion: s.folder.preprocessVersion }, s.folder.dir);
-    await scanFolder(library.catalogue, library.catalogue.addFolder(s.photos));
-    library.close();
-  }
 
-  const peakFile = path.join(s.dir, 'indexer-peak');
-  const client = new IndexerClient({ launcher: peakRecordingLauncher(s.dir, peakFile), entry: INDEXER_ENTRY });
-  const summary = await client.start({ libraryDir: s.libraryDir, modelDir: s.folder.dir, batchSize: 16 });
-  const peak = Number(readFileSync(peakFile, 'utf8'));
+  const { summary, peak } = await indexRecordingPeak(s);
   t.diagnostic(`indexer peak RSS ${(peak / 1e6).toFixed(0)} MB for ${BOMBS} bombs of ${bomb.length} bytes`);
   assert.ok(peak > 0 && peak < RSS_CAP, `the indexer's peak RSS was ${(peak / 1e6).toFixed(0)} MB`);
   assert.equal(summary.state, 'done');
@@ -111,16 +114,7 @@ test('hostile: 8 decompression-bomb GIFs in the indexer process stay under 1.5 G
 test('hostile: 8 large but decodable GIFs (100 MP, ~450 MB each to decode) are embedded one at a time, under 1.5 GB of RSS', { skip: linuxOnly }, async (t) => {
   const s = await setup(t, 'hostile-large-');
   for (let i = 0; i < BOMBS; i++) writeFileSync(path.join(s.photos, `large-${i}.gif`), bombGif(10000, 10000, [20 * i, 90, 160]));
-  {
-    const library = Library.open(s.libraryDir);
-    library.useModel({ id: s.folder.modelId, dim: s.folder.dim, preprocessVersion: s.folder.preprocessVersion }, s.folder.dir);
-    await scanFolder(library.catalogue, library.catalogue.addFolder(s.photos));
-    library.close();
-  }
-  const peakFile = path.join(s.dir, 'indexer-peak');
-  const client = new IndexerClient({ launcher: peakRecordingLauncher(s.dir, peakFile), entry: INDEXER_ENTRY });
-  const summary = await client.start({ libraryDir: s.libraryDir, modelDir: s.folder.dir, batchSize: 16 });
-  const peak = Number(readFileSync(peakFile, 'utf8'));
+  const { summary, peak } = await indexRecordingPeak(s);
   t.diagnostic(`indexer peak RSS ${(peak / 1e6).toFixed(0)} MB for ${BOMBS} GIFs of 10000×10000`);
   assert.equal(summary.embedded, BOMBS, 'all embedded');
   assert.ok(peak < RSS_CAP, `the indexer's peak RSS was ${(peak / 1e6).toFixed(0)} MB (4 at once would hold ~1.8 GB)`);
