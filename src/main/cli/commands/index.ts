@@ -10,7 +10,7 @@ import { IndexingControl } from '../../core/embed/control.js';
 import { openVectorStore } from '../../core/search/vector-store.js';
 import { downloadModel } from '../../core/model/download.js';
 import type { ModelFolder } from '../../core/model/model-folder.js';
-import { deriveInt8Folder, INT8_MODEL_SUFFIX, readInt8Marker } from '../../core/model/int8/int8-folder.js';
+import { deriveInt8Folder, INT8_MODEL_SUFFIX, int8SourceId, readInt8Marker } from '../../core/model/int8/int8-folder.js';
 import { acquireWriterLock, describeOwner, waitForWriterLock, type LibraryBusyError, type WriterLock } from '../../core/writer-lock.js';
 import { DEFAULT_MODEL_ID, downloadedModelDir, useModelFolder } from '../../core/service/model-manager.js';
 import { describeSkipped } from '../../core/service/indexing-controller.js';
@@ -157,7 +157,7 @@ async function chooseSourceFolder(library: Library, modelDir: string | undefined
 function sourceOf(dir: string, id: string | undefined): { dir: string; id?: string; precision: Precision } {
   const int8 = readInt8Marker(dir);
   if (!int8) return { dir, id, precision: 'fp32' };
-  return { dir: int8.source, id: id?.endsWith(INT8_MODEL_SUFFIX) ? id.slice(0, -INT8_MODEL_SUFFIX.length) : undefined, precision: 'int8' };
+  return { dir: int8.source, id: id === undefined ? undefined : int8SourceId(id) ?? undefined, precision: 'int8' };
 }
 
 /** Says once, and again when the holder changes, whom `--wait` waits for. */

@@ -11,7 +11,7 @@ import type { Catalogue, ModelRecord } from '../catalogue/catalogue.js';
 import { UNKNOWN_PREPROCESS_VERSION } from '../catalogue/embeddings.js';
 import { modelDirName } from '../model/download.js';
 import { loadModelFolder } from '../model/model-folder.js';
-import { INT8_MODEL_SUFFIX } from '../model/int8/int8-folder.js';
+import { int8SourceId } from '../model/int8/int8-folder.js';
 import { RecipeError } from './recipe-format.js';
 import type { Script } from '../search/query-script.js';
 
@@ -130,7 +130,7 @@ export const MODEL_CATALOGUE: readonly CatalogueModel[] = [
  */
 export function catalogueModel(modelId: string): CatalogueModel | null {
   // An int8 image tower is derived from its fp32 one and shares its vector space (and so its text towers).
-  const base = modelId.endsWith(INT8_MODEL_SUFFIX) ? modelId.slice(0, -INT8_MODEL_SUFFIX.length) : modelId;
+  const base = int8SourceId(modelId) ?? modelId;
   const canonical = knownModel(base)?.id ?? base;
   return MODEL_CATALOGUE.find((m) => m.id === canonical || m.id.split('/')[1] === canonical || modelDirName(m.id) === canonical) ?? null;
 }

@@ -20,6 +20,11 @@ export const INT8_MARKER = 'int8.json';
 /** Appended to the source's model id: int8 vectors are never mixed with float32 ones. */
 export const INT8_MODEL_SUFFIX = '+int8';
 
+/** The fp32 model id an int8 model id was made from; null for an id that is not an int8 one. */
+export function int8SourceId(modelId: string): string | null {
+  return modelId.endsWith(INT8_MODEL_SUFFIX) ? modelId.slice(0, -INT8_MODEL_SUFFIX.length) : null;
+}
+
 export interface Int8Marker {
   quantizerVersion: number;
   form: Int8Form;
