@@ -98,12 +98,7 @@ export class TrashEditStore extends CataloguePart {
          WHERE photo_id IN (SELECT photo_id FROM edit_merged_ratings m WHERE m.edit_id = ? AND m.previous > 0 AND m.merged = ratings.rating)`,
       ).run(editId, editId);
       // The tags the kept copies took, by the edit's list of names (a tag renamed or dropped since is left).
-      for (const [index, name] of edit.tags.entries()) {
-        const [tag] = this.userData.findTags([name]);
-        if (!tag) continue;
-        this.db.prepare('DELETE FROM photo_tags WHERE tag_id = ? AND photo_id IN (SELECT photo_id FROM edit_tags WHERE edit_id = ? AND tag = ?)').run(tag.id, editId, index);
-        this.userData.dropUnusedTags([tag]);
-      }
+      this.userData.untagJournaled(editId, edit.tags);
       // Back where it was trashed from: its old status, or 'pending' where it has no vector to be 'ok' with.
       const show = this.db.prepare(
         `UPDATE photos SET status = CASE WHEN t.status = 'ok' AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.photo_id = photos.id) THEN 'pending'

@@ -170,27 +170,41 @@ export class UserDataStore extends CataloguePart {
            WHERE e.edit_id = ? AND e.previous > 0 AND coalesce((SELECT r.rating FROM ratings r WHERE r.photo_id = e.photo_id), 0) = ?
            ON CONFLICT(photo_id) DO UPDATE SET rating = excluded.rating`,
         ).run(editId, rating).changes;
+      } else if (row.kind === 'tag') {
+        restored += this.untagJournaled(editId, JSON.parse(row.tags) as string[]);
       } else {
         const names = JSON.parse(row.tags) as string[];
         const insertTag = this.db.prepare('INSERT INTO tags(name) VALUES (?) ON CONFLICT(name) DO NOTHING');
         for (const [index, name] of names.entries()) {
-          if (row.kind === 'untag') insertTag.run(name); // the last photo with the tag lost it: the tag comes back
+          insertTag.run(name); // the last photo with the tag lost it: the tag comes back
           const [tag] = this.findTags([name]);
           if (!tag) continue;
-          restored += row.kind === 'tag'
-            ? this.db.prepare(
-              'DELETE FROM photo_tags WHERE tag_id = ? AND photo_id IN (SELECT photo_id FROM edit_tags WHERE edit_id = ? AND tag = ?)',
-            ).run(tag.id, editId, index).changes
-            : this.db.prepare(
-              `INSERT INTO photo_tags(photo_id, tag_id) SELECT e.photo_id, ? FROM edit_tags e JOIN photos p ON p.id = e.photo_id
-               WHERE e.edit_id = ? AND e.tag = ? ON CONFLICT DO NOTHING`,
-            ).run(tag.id, editId, index).changes;
+          restored += this.db.prepare(
+            `INSERT INTO photo_tags(photo_id, tag_id) SELECT e.photo_id, ? FROM edit_tags e JOIN photos p ON p.id = e.photo_id
+             WHERE e.edit_id = ? AND e.tag = ? ON CONFLICT DO NOTHING`,
+          ).run(tag.id, editId, index).changes;
           this.dropUnusedTags([tag]);
         }
       }
       this.forgetEdit(editId);
       return { edit: toRecord(row), restored, skipped: Math.max(0, row.changed - restored) };
     });
+  }
+
+  /**
+   * Takes each of an edit's tags (`names`, by its index there) off the photos the edit journaled for it, and drops
+   * the tag where no photo has it any more; a tag renamed or dropped since is left. Returns how many links went.
+   */
+  untagJournaled(editId: EditId, names: string[]): number {
+    const unlink = this.db.prepare('DELETE FROM photo_tags WHERE tag_id = ? AND photo_id IN (SELECT photo_id FROM edit_tags WHERE edit_id = ? AND tag = ?)');
+    let removed = 0;
+    for (const [index, name] of names.entries()) {
+      const [tag] = this.findTags([name]);
+      if (!tag) continue;
+      removed += unlink.run(tag.id, editId, index).changes;
+      this.dropUnusedTags([tag]);
+    }
+    return removed;
   }
 
   /** The edit this change goes into: `partOf` when it is the newest edit and the same change, else a new one. */
