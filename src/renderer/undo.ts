@@ -3,12 +3,17 @@
 import { useEffect } from 'react';
 import type { PhotoSearchClient } from '../shared/api.js';
 import type { EditId, EditRecord, UndoResult } from '../shared/types.js';
-import { dismissKeyed, notify, notifyError } from './toast.js';
+import { dismissKeyed, notify, notifyError, type ToastAction } from './toast.js';
 
 export const UNDO_KEY = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform) ? '⌘Z' : 'Ctrl+Z';
 
 /** Closes the toast of an edit once that edit is undone. */
 export const editKey = (editId: EditId) => `edit:${editId}`;
+
+/** A toast's offer to undo these edits (one change, the newest last), keyed to close once they are undone; none without edits. */
+export function undoOffer(editIds: EditId[], undo: (editIds: EditId[]) => unknown): { action?: ToastAction; key?: string } {
+  return editIds.length > 0 ? { action: { label: 'Undo', run: () => void undo(editIds) }, key: editKey(editIds[editIds.length - 1]) } : {};
+}
 
 /** Wraps user text (a Hebrew tag…) in a bidi isolate so it cannot reorder the sentence around it. */
 export const isolate = (text: string) => `\u2068${text}\u2069`;

@@ -5,7 +5,7 @@
 import type { PhotoSearchClient } from '../../shared/api.js';
 import type { EditId, EditResult, PhotoDetail, PhotoId } from '../../shared/types.js';
 import { notify, notifyError } from '../toast.js';
-import { editKey, ratedLabel, taggedLabel, untaggedLabel } from '../undo.js';
+import { ratedLabel, taggedLabel, undoOffer, untaggedLabel } from '../undo.js';
 import { Viewer } from './Viewer.js';
 
 interface Props {
@@ -28,7 +28,7 @@ export function CopiesViewer({ client, copies, photoId, onShow, onClose, onEdite
       const { editId } = await call();
       if (editId === null) return; // it had that value already: nothing to show nor undo
       onEdited(id, change);
-      notify(label, 'info', { action: { label: 'Undo', run: () => onUndo([editId]) }, key: editKey(editId) });
+      notify(label, 'info', undoOffer([editId], onUndo));
     } catch (error) {
       notifyError(error);
     }

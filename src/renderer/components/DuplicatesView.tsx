@@ -10,7 +10,7 @@ import type { PhotoSearchClient } from '../../shared/api.js';
 import type { DuplicateChoice, DuplicateGroup, DuplicateScanStatus, EditId, PhotoDetail, PhotoId } from '../../shared/types.js';
 import { fileName, formatBytes, formatCount, formatDate } from '../format.js';
 import { notify, notifyError } from '../toast.js';
-import { editKey, undoEdits, useUndoShortcut } from '../undo.js';
+import { undoEdits, undoOffer, useUndoShortcut } from '../undo.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { CopiesViewer } from './CopiesViewer.js';
 import { Icon } from './icons.js';
@@ -164,7 +164,7 @@ export function DuplicatesView({ client, onLibraryChanged }: Props) {
       setChosen((current) => new Set([...current].filter((id) => !gone.has(id))));
       const { editId } = result;
       notify(`Moved ${formatCount(result.trashed.length)} photo${result.trashed.length === 1 ? '' : 's'} to the trash`, 'info',
-        editId === null ? {} : { action: { label: 'Undo', run: () => void undo([editId]) }, key: editKey(editId) });
+        undoOffer(editId === null ? [] : [editId], undo));
       if (result.failed.length) notify(`${result.failed.length} could not be moved: ${result.failed[0].error}`, 'error');
       onLibraryChanged();
     } catch (error) {

@@ -11,7 +11,7 @@ import {
   addAll, EMPTY_SELECTION, selectAll, selectionCount, selectOnly, toggle, type Selection,
 } from '../state/selection.js';
 import { notify, notifyError } from '../toast.js';
-import { editKey, isolate, plural, ratedLabel, taggedLabel, undoEdits, UNDO_KEY, untaggedLabel, useUndoShortcut } from '../undo.js';
+import { isolate, plural, ratedLabel, taggedLabel, undoEdits, UNDO_KEY, undoOffer, untaggedLabel, useUndoShortcut } from '../undo.js';
 import { ConfirmDialog } from './ConfirmDialog.js';
 import { Icon } from './icons.js';
 import { PhotoGrid, type EmptyAction, type GridClick } from './PhotoGrid.js';
@@ -167,7 +167,6 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
     setBusy(spec.label);
     // A large selection goes in chunks, each joining the edit the first one recorded: one undo for all.
     const editIds: EditId[] = [];
-    const offerUndo = () => (editIds.length > 0 ? { action: { label: 'Undo', run: () => void undo(editIds) }, key: editKey(editIds[editIds.length - 1]) } : {});
     try {
       for (let i = 0; i < ids.length; i += BULK_CHUNK) {
         const result = await spec.call(ids.slice(i, i + BULK_CHUNK), editIds[editIds.length - 1] ?? null);
@@ -176,12 +175,12 @@ export function LibraryView({ client, store, snapshot, thumbSize, emptyMessage, 
       const set = new Set(ids);
       store.patch((item) => set.has(item.id), spec.change);
       if (filtersDependOnEdits) store.refresh();
-      if (editIds.length > 0) notify(ids.length > 1 ? `${spec.label}: ${plural(ids.length, 'photo')}` : spec.label, 'info', offerUndo());
+      if (editIds.length > 0) notify(ids.length > 1 ? `${spec.label}: ${plural(ids.length, 'photo')}` : spec.label, 'info', undoOffer(editIds, undo));
       else if (ids.length > 1) notify(spec.unchanged);
     } catch (error) {
       // Chunks done before the failure stay done (and undoable); show the truth.
       store.refresh();
-      notify(error instanceof Error ? error.message : String(error), 'error', offerUndo());
+      notify(error instanceof Error ? error.message : String(error), 'error', undoOffer(editIds, undo));
     } finally {
       setBusy(null);
     }
